@@ -1,0 +1,1 @@
+"""Probity's application core: configuration, the app factory, and cross-cutting concerns."""

@@ -1,0 +1,56 @@
+"""Form tickets: single-use tokens that stand in for CSRF protection on cookie-less public forms.
+
+A reporter gets no cookie before the mailbox, so a session-bound CSRF token is impossible on the
+report form and the receipt form. Instead each rendered form carries a ticket: HMAC-signed, issued
+at a known time, recorded in Redis and consumed on use. A forged, replayed, stale or too-fast
+(scripted) submission is refused, which also slows a flood from a script that does not render pages.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+import redis
+
+from intake.errors import TicketRefused
+
+PREFIX = "probity:ticket:"
+
+
+class FormTickets:
+    def __init__(self, connection: redis.Redis, secret: bytes, ttl_seconds: int = 4 * 3600,
+                 min_age_seconds: float = 3) -> None:
+        self.redis = connection
+        self.secret = secret
+        self.ttl = ttl_seconds
+        self.min_age = min_age_seconds
+
+    def _sign(self, purpose: str, nonce: str, issued: int) -> str:
+        message = f"{purpose}|{nonce}|{issued}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, purpose: str) -> str:
+        nonce = secrets.token_hex(16)
+        issued = int(time.time())
+        self.redis.set(PREFIX + nonce, purpose, ex=self.ttl)
+        return f"{nonce}.{issued}.{self._sign(purpose, nonce, issued)}"
+
+    def redeem(self, purpose: str, ticket: str | None) -> None:
+        """Consume a ticket or raise TicketRefused with a message the reporter can act on."""
+        try:
+            nonce, issued_text, signature = (ticket or "").split(".")
+            issued = int(issued_text)
+        except ValueError:
+            raise TicketRefused("The form's security token is missing or damaged. Nothing was stored; "
+                                "please send the form again.") from None
+        if not hmac.compare_digest(signature, self._sign(purpose, nonce, issued)):
+            raise TicketRefused("The form's security token is not valid. Nothing was stored; please send the form again.")
+        age = time.time() - issued
+        if age < self.min_age:
+            raise TicketRefused("The form was sent too quickly after it was opened. Nothing was stored; "
+                                "please check it and send it again.")
+        if age > self.ttl or not self.redis.delete(PREFIX + nonce):
+            raise TicketRefused("This form has expired or was already sent. Nothing was stored; "
+                                "please send it again.")
