@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 
-.PHONY: run test install install-dev clean
+.PHONY: run test install install-dev browser clean
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,19 +16,33 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The page script's NaCl (tweetnacl) and the accessibility checker come from npm, pinned by the lockfile.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Translations: compiled from the .po catalogs under translations/.
+translations/.compiled: $(VENV)/.installed $(wildcard translations/*/LC_MESSAGES/messages.po)
+	$(VENV)/bin/pybabel compile --statistics -d translations 2>&1 | tail -n 5
+	touch $@
+
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed translations/.compiled
 
-install-dev: $(VENV)/.installed-dev
+install-dev: install $(VENV)/.installed-dev browser
+
+browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: install
 	PORT=$(PORT) $(PY) -m core.quickstart
 
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

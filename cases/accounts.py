@@ -1,4 +1,5 @@
-"""Staff accounts: creation with a key pair wrapped under the password and a recovery key."""
+"""Staff accounts: creation with a key pair wrapped under the password and a recovery key;
+password change, recovery with the recovery key, and re-keying."""
 from __future__ import annotations
 
 import secrets
@@ -10,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.keys import generate_keypair, key_id
-from crypto.wrapping import KdfLimits, new_recovery_key, normalise_recovery_key, wrap_key
+from crypto.errors import CryptoError
+from crypto.wrapping import KdfLimits, new_recovery_key, normalise_recovery_key, unwrap_key, wrap_key
 from store.models import Role, StaffMember
 
 MIN_PASSWORD_LENGTH = 12
@@ -67,3 +69,56 @@ def create_staff(session: Session, email: str, role: str, limits: KdfLimits,
     session.add(member)
     session.commit()
     return NewAccount(email, role, password, totp_secret, recovery_key)
+
+
+@dataclass(frozen=True)
+class NewSecrets:
+    """Secrets issued by a recovery or a re-key, shown once and never stored in the clear."""
+
+    password: str | None
+    recovery_key: str
+    totp_secret: str | None = None
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def change_password(member: StaffMember, private_key: bytes, new_password: str, limits: KdfLimits) -> None:
+    """Re-wrap the private key under a new password (the caller has verified the old one)."""
+    check_new_password(new_password)
+    member.password_hash = password_hasher.hash(new_password)
+    member.key_wrapped_by_password = wrap_key(private_key, new_password.encode(), limits)
+
+
+def recover_access(member: StaffMember, recovery_key: str, new_password: str, limits: KdfLimits) -> NewSecrets:
+    """Open the key with the one-time recovery key, then wrap it under a new password and a new
+    recovery key (the one just used is spent). Raises AccountError when the key does not open."""
+    check_new_password(new_password)
+    try:
+        private_key = unwrap_key(member.key_wrapped_by_recovery, normalise_recovery_key(recovery_key).encode())
+    except CryptoError:
+        raise AccountError("the recovery key does not open this account's key") from None
+    fresh_recovery = new_recovery_key()
+    change_password(member, private_key, new_password, limits)
+    member.key_wrapped_by_recovery = wrap_key(private_key, normalise_recovery_key(fresh_recovery).encode(), limits)
+    return NewSecrets(password=None, recovery_key=fresh_recovery)
+
+
+def rekey(member: StaffMember, limits: KdfLimits) -> NewSecrets:
+    """Re-enrol a staff member with a new key pair, password, recovery key and TOTP secret.
+
+    Data keys sealed to the old public key cannot be opened any more; the caller removes them,
+    and colleagues re-grant the cases the person still needs.
+    """
+    keypair = generate_keypair()
+    password, recovery, totp_secret = generate_password(), new_recovery_key(), pyotp.random_base32()
+    member.key_id = key_id(keypair.public_key)
+    member.public_key = keypair.public_key
+    member.password_hash = password_hasher.hash(password)
+    member.key_wrapped_by_password = wrap_key(keypair.private_key, password.encode(), limits)
+    member.key_wrapped_by_recovery = wrap_key(keypair.private_key, normalise_recovery_key(recovery).encode(), limits)
+    member.totp_secret = totp_secret
+    member.totp_last_step = 0
+    return NewSecrets(password=password, recovery_key=recovery, totp_secret=totp_secret)

@@ -25,25 +25,33 @@ def db_upgrade() -> None:
 
 @click.command("init")
 @click.option("--admin-email", default="admin@probity.invalid", show_default=True)
+@click.option("--investigator-email", default="investigator@probity.invalid", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def init_instance(admin_email: str, as_json: bool) -> None:
-    """Prepare an instance: schema, intake service key, and (first time only) an admin account."""
+def init_instance(admin_email: str, investigator_email: str, as_json: bool) -> None:
+    """Prepare an instance: schema, intake service key, and (first time only) two accounts.
+
+    The first run creates an admin (manages staff) and an investigator (reads and handles cases:
+    an admin is never a recipient of reports), so a newcomer can try the whole flow at once.
+    """
     settings = current_app.config["PROBITY"]
     upgrade(settings.database_url)
     with current_app.extensions["probity.db"].session_scope() as session:
         init_service_key(session, settings.service_key_file)
         if session.scalar(select(func.count()).select_from(StaffMember)):
             return
-        account = create_staff(session, admin_email, Role.ADMIN.value, settings.staff_limits)
+        accounts = [create_staff(session, admin_email, Role.ADMIN.value, settings.staff_limits),
+                    create_staff(session, investigator_email, Role.INVESTIGATOR.value, settings.staff_limits)]
     if as_json:
-        click.echo(json.dumps({"email": account.email, "password": account.password,
-                               "totp_secret": account.totp_secret, "recovery_key": account.recovery_key}))
+        click.echo(json.dumps({a.role: {"email": a.email, "password": a.password, "totp_secret": a.totp_secret,
+                                        "recovery_key": a.recovery_key} for a in accounts}))
         return
-    click.echo("First run: a bootstrap admin account was created. It is shown only this once.")
-    click.echo(f"  email:        {account.email}")
-    click.echo(f"  password:     {account.password}")
-    click.echo(f"  TOTP secret:  {account.totp_secret}  (add it to an authenticator app)")
-    click.echo(f"  recovery key: {account.recovery_key}")
+    click.echo("First run: two bootstrap accounts were created. They are shown only this once.")
+    for account in accounts:
+        click.echo(f"  {account.role}:")
+        click.echo(f"    email:        {account.email}")
+        click.echo(f"    password:     {account.password}")
+        click.echo(f"    TOTP secret:  {account.totp_secret}  (add it to an authenticator app)")
+        click.echo(f"    recovery key: {account.recovery_key}")
 
 
 def register(app: Flask) -> None:
