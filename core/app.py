@@ -11,7 +11,7 @@ from flask import Flask, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from core import headers, logs
+from core import errors, headers, logs
 from core import redis as redis_ext
 from core.config import Settings, load_settings
 from core.limits import init_app as init_limits
@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limits(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    errors.init_app(app)
 
     from cases import register as register_cases
     from intake import register as register_intake

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from intake.errors import InvalidReport
+from flask_babel import gettext as _
 
 FIELDS = ("summary", "details", "when", "where", "who", "how_known")
 FIELD_LIMITS = {"summary": 500, "details": 100_000, "when": 500, "where": 500, "who": 2_000,
@@ -36,14 +37,15 @@ def build_content(lang: str, values: dict[str, str | None], category_hint: str |
     for name in FIELDS:
         value = (values.get(name) or "").strip()
         if len(value) > FIELD_LIMITS[name]:
-            raise InvalidReport(f"The field '{name}' is too long (at most {FIELD_LIMITS[name]} characters).")
+            raise InvalidReport(_("The field '%(name)s' is too long (at most %(limit)s characters).", name=name,
+                                  limit=FIELD_LIMITS[name]))
         if value:
             fields[name] = value
     if not fields.get("summary"):
-        raise InvalidReport("Please write a short summary of what happened: it is the one required field.")
+        raise InvalidReport(_("Please write a short summary of what happened: it is the one required field."))
     hint = category_hint or None
     if hint is not None and hint not in known_categories:
-        raise InvalidReport("The category you chose is not one we know. Choose one from the list or leave it empty.")
+        raise InvalidReport(_("The category you chose is not one we know. Choose one from the list or leave it empty."))
     lang = (lang or "und").strip()[:35] or "und"
     return ReportContent(lang=lang, fields=fields, category_hint=hint)
 
@@ -58,13 +60,13 @@ def decode_content(plaintext: bytes) -> ReportContent:
     try:
         document = json.loads(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidReport("The report is not valid UTF-8 JSON.") from exc
+        raise InvalidReport(_("The report is not valid UTF-8 JSON.")) from exc
     if not isinstance(document, dict) or not isinstance(document.get("fields"), dict):
-        raise InvalidReport("The report has no 'fields' object.")
+        raise InvalidReport(_("The report has no 'fields' object."))
     raw_fields = document["fields"]
     fields = {name: str(raw_fields[name]) for name in FIELDS if isinstance(raw_fields.get(name), str) and raw_fields[name]}
     if "summary" not in fields:
-        raise InvalidReport("The report has no summary.")
+        raise InvalidReport(_("The report has no summary."))
     hint = raw_fields.get("category_hint")
     return ReportContent(lang=str(document.get("lang") or "und"), fields=fields,
                          category_hint=hint if isinstance(hint, str) else None)

@@ -31,6 +31,7 @@ from intake.submission import new_public_id
 from store.db import db_session
 from store.models import Attachment, Direction, Message, RecipientKind, Report, SealedKey
 from cases.deadlines import deadlines_for
+from flask_babel import gettext as _
 
 log = logging.getLogger("probity.intake")
 
@@ -64,7 +65,7 @@ def _throttle_report(report_id: int) -> None:
     if count == 1:
         connection.expire(key, cfg.receipt_attempts_window_seconds)
     if count > cfg.receipt_attempts_per_report:
-        raise IntakeError("Too many visits to this mailbox in a short time. Please try again in an hour.",
+        raise IntakeError(_("Too many visits to this mailbox in a short time. Please try again in an hour."),
                           code="too_many_attempts", status=429)
 
 
@@ -78,12 +79,12 @@ def login() -> Response | tuple[str, int]:
         try:
             receipt = normalise_receipt(request.form.get("receipt", ""))
         except MalformedReceipt:
-            raise UnknownReceipt("That is not a receipt code. A receipt has 16 letters and digits, "
-                                 "like K7QM-2XRD-9HVT-4PNB.", status=400) from None
+            raise UnknownReceipt(_("That is not a receipt code. A receipt has 16 letters and digits, "
+                                   "like K7QM-2XRD-9HVT-4PNB."), status=400) from None
         secrets = derive_receipt_secrets(receipt, cfg.receipt_pepper, cfg.receipt_limits)
         report = db_session().scalar(select(Report).where(Report.receipt_lookup == secrets.lookup))
         if report is None:
-            raise UnknownReceipt("No report matches this receipt. Check each character and try again.")
+            raise UnknownReceipt(_("No report matches this receipt. Check each character and try again."))
         _throttle_report(report.id)
     except IntakeError as exc:
         return _login_page(exc.message, exc.status)
@@ -155,8 +156,8 @@ def _check_csrf(token: str | None) -> None:
     try:
         validate_csrf(token)
     except ValidationError:
-        raise IntakeError("The form's security token is missing or expired. Nothing was stored; "
-                          "please send it again.", code="csrf", status=400) from None
+        raise IntakeError(_("The form's security token is missing or expired. Nothing was stored; "
+                            "please send it again."), code="csrf", status=400) from None
 
 
 @mailbox.post("/reply")
@@ -166,11 +167,11 @@ def reply() -> Response | tuple[str, int]:
     text = (request.form.get("message") or "").strip()
     try:
         if data_key is None:
-            raise NotReady("Your report is still being processed; please try again in a minute.")
+            raise NotReady(_("Your report is still being processed; please try again in a minute."))
         if not text:
-            raise IntakeError("Your message is empty.", code="empty", status=422)
+            raise IntakeError(_("Your message is empty."), code="empty", status=422)
         if len(text) > MAX_REPLY_CHARS:
-            raise IntakeError(f"Your message is too long (at most {MAX_REPLY_CHARS} characters).",
+            raise IntakeError(_("Your message is too long (at most %(limit)s characters).", limit=MAX_REPLY_CHARS),
                               code="too_long", status=422)
     except IntakeError as exc:
         return view(exc.message, exc.status)
@@ -186,7 +187,7 @@ def add_files() -> Response | tuple[str, int]:
     unlocked = _unlock()
     report, data_key = _report_and_key(unlocked)
     if data_key is None:
-        return view("Your report is still being processed; please try again in a minute.", 409)
+        return view(_("Your report is still being processed; please try again in a minute."), 409)
     cfg = services.settings()
     db = db_session()
     spent = sum(a.stored_size for a in db.scalars(select(Attachment).where(Attachment.report_id == report.id)))
@@ -197,7 +198,7 @@ def add_files() -> Response | tuple[str, int]:
         _check_csrf(request.form.get("csrf_token"))
         kept = uploads.finish()
         if not kept:
-            raise IntakeError("Choose at least one file to send.", code="no_file", status=422)
+            raise IntakeError(_("Choose at least one file to send."), code="no_file", status=422)
         for blob_name, sealed_meta, size in kept:
             db.add(Attachment(public_id=new_public_id(), report_id=report.id,
                               direction=Direction.FROM_REPORTER.value, sealed_meta=sealed_meta,
@@ -208,7 +209,7 @@ def add_files() -> Response | tuple[str, int]:
         return view(exc.message, exc.status)
     except RequestEntityTooLarge:
         uploads.discard_all()
-        return view("The files are too large. Nothing was stored.", 413)
+        return view(_("The files are too large. Nothing was stored."), 413)
     except BaseException:
         uploads.discard_all()
         raise

@@ -22,6 +22,7 @@ from intake.reference import code_of_conduct, declaration
 from intake.submission import store_report
 from store.db import db_session
 from triage.queue import enqueue_triage
+from flask_babel import gettext as _
 
 log = logging.getLogger("probity.intake")
 
@@ -68,7 +69,7 @@ def submit_report() -> tuple[str, int]:
         request.files  # parse (and encrypt) every file part now, inside this try
         values = {name: form.get(name, "") for name in (*FIELDS, "category_hint")}
         if any("\ufffd" in str(v) for v in values.values()):
-            raise InvalidReport("Part of the text could not be read (it is not valid UTF-8). Please check it and send again.")
+            raise InvalidReport(_("Part of the text could not be read (it is not valid UTF-8). Please check it and send again."))
         services.tickets().redeem(REPORT_TICKET, form.get("ticket"))
         content = build_content(str(get_locale() or "und"), values, values.get("category_hint") or None,
                                 services.known_categories())
@@ -82,14 +83,14 @@ def submit_report() -> tuple[str, int]:
         return _render_form(values, exc.message, exc.status)
     except RequestEntityTooLarge:
         uploads.discard_all()
-        return _render_form(values, f"The files are too large: at most {cfg.max_report_bytes // (1024 * 1024)} MB "
-                            "in all. Nothing was stored.", 413)
+        return _render_form(values, _("The files are too large: at most %(mb)s MB in all. Nothing was stored.",
+                                              mb=cfg.max_report_bytes // (1024 * 1024)), 413)
     except NoServiceKey:
         uploads.discard_all()
-        return _render_form(values, "This service is not ready to receive reports yet. Nothing was stored.", 503)
+        return _render_form(values, _("This service is not ready to receive reports yet. Nothing was stored."), 503)
     except BaseException:
         uploads.discard_all()
         raise
-    enqueue_triage(redis_connection(), receipt.report_id)
+    enqueue_triage(redis_connection(), receipt.report_id, db_session())
     # The receipt is shown in this response only: no redirect, so it is in no URL or history.
     return render_template("public/receipt.html", receipt=receipt, deadlines=cfg.deadlines), 201

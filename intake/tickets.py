@@ -15,6 +15,7 @@ import time
 import redis
 
 from intake.errors import TicketRefused
+from flask_babel import gettext as _
 
 PREFIX = "probity:ticket:"
 
@@ -43,14 +44,14 @@ class FormTickets:
             nonce, issued_text, signature = (ticket or "").split(".")
             issued = int(issued_text)
         except ValueError:
-            raise TicketRefused("The form's security token is missing or damaged. Nothing was stored; "
-                                "please send the form again.") from None
+            raise TicketRefused(_("The form's security token is missing or damaged. Nothing was stored; "
+                                  "please send the form again.")) from None
         if not hmac.compare_digest(signature, self._sign(purpose, nonce, issued)):
-            raise TicketRefused("The form's security token is not valid. Nothing was stored; please send the form again.")
+            raise TicketRefused(_("The form's security token is not valid. Nothing was stored; please send the form again."))
         age = time.time() - issued
         if age < self.min_age:
-            raise TicketRefused("The form was sent too quickly after it was opened. Nothing was stored; "
-                                "please check it and send it again.")
+            raise TicketRefused(_("The form was sent too quickly after it was opened. Nothing was stored; "
+                                  "please check it and send it again."))
         if age > self.ttl or not self.redis.delete(PREFIX + nonce):
-            raise TicketRefused("This form has expired or was already sent. Nothing was stored; "
-                                "please send it again.")
+            raise TicketRefused(_("This form has expired or was already sent. Nothing was stored; "
+                                  "please send it again."))
