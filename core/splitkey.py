@@ -7,6 +7,8 @@ Redis alone holds only ciphertext. Logging out deletes the record, which makes t
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import time
@@ -84,3 +86,40 @@ class SplitKeySessions:
         if sids:
             self.redis.delete(*(self._key(s.decode()) for s in sids))
         self.redis.delete(self._index(subject))
+
+
+# The cookie half. Flask's signed session cookie carries the session id and the cookie key; which
+# cookie (staff or mailbox) is decided by core/sessions.py from the request path.
+
+def open_in_cookie(sessions: SplitKeySessions, subject: str, private_key: bytes) -> None:
+    """Start a split-key session and put its cookie half in a fresh cookie."""
+    from flask import session
+
+    sid, cookie_key = sessions.open(subject, private_key)
+    session.clear()  # nothing from before sign-in carries over
+    session["sid"] = sid
+    session["k"] = base64.b64encode(cookie_key).decode()
+
+
+def unlock_from_cookie(sessions: SplitKeySessions) -> UnlockedSession | None:
+    """The session this request's cookie opens, or None (no cookie, expired, forged, destroyed)."""
+    from flask import session
+
+    sid, encoded = session.get("sid"), session.get("k")
+    if not isinstance(sid, str) or not isinstance(encoded, str):
+        return None
+    try:
+        cookie_key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return sessions.unlock(sid, cookie_key)
+
+
+def close_cookie_session(sessions: SplitKeySessions) -> None:
+    """Destroy the server half (the cookie becomes useless) and clear the cookie."""
+    from flask import session
+
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        sessions.destroy(sid)
+    session.clear()

@@ -6,7 +6,6 @@ gets, session-only, HttpOnly, SameSite=Strict, scoped to /followup.
 """
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,8 @@ from wtforms.validators import ValidationError
 
 from core.limits import global_token, limiter
 from core.redis import redis_connection
-from core.splitkey import SplitKeySessions, UnlockedSession
+from core.splitkey import (SplitKeySessions, UnlockedSession, close_cookie_session, open_in_cookie,
+                           unlock_from_cookie)
 from core.uploads import accept_sealed_uploads
 from crypto.envelope import open_body, seal_body, unseal
 from crypto.errors import CryptoError, MalformedReceipt
@@ -88,16 +88,12 @@ def login() -> Response | tuple[str, int]:
         _throttle_report(report.id)
     except IntakeError as exc:
         return _login_page(exc.message, exc.status)
-    sid, cookie_key = mailbox_sessions().open(report.public_id, secrets.keypair.private_key)
-    session.clear()
-    session["sid"] = sid
-    session["k"] = base64.b64encode(cookie_key).decode()
+    open_in_cookie(mailbox_sessions(), report.public_id, secrets.keypair.private_key)
     return redirect(url_for("mailbox.view"), code=303)
 
 
 def _unlock() -> UnlockedSession:
-    sid, key = session.get("sid"), session.get("k")
-    unlocked = mailbox_sessions().unlock(sid, base64.b64decode(key)) if sid and key else None
+    unlocked = unlock_from_cookie(mailbox_sessions())
     if unlocked is None:
         session.clear()
         abort(redirect(url_for("mailbox.login_form", expired=1)))
@@ -218,8 +214,5 @@ def add_files() -> Response | tuple[str, int]:
 
 @mailbox.post("/logout")
 def logout() -> Response:
-    sid = session.get("sid")
-    if sid:
-        mailbox_sessions().destroy(sid)
-    session.clear()
+    close_cookie_session(mailbox_sessions())
     return redirect(url_for("pages.landing"), code=303)

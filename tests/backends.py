@@ -15,8 +15,10 @@ PG_PORT = int(os.environ.get("PROBITY_TEST_PG_PORT", "5432"))
 PG_ADMIN_DB = "postgres"
 REDIS_HOST = os.environ.get("PROBITY_TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("PROBITY_TEST_REDIS_PORT", "6379"))
-# The machine's Redis is shared with nothing else of ours; one numbered database keeps tests apart.
-REDIS_DB = 13
+# Each test session claims one numbered database of the machine's Redis with a lock key, so that
+# suites running at the same time on one machine never flush each other's data.
+REDIS_LOCK = "probity-test-session-lock"
+REDIS_DATABASES = range(1, 16)
 
 
 def reachable(host: str, port: int) -> bool:
@@ -104,11 +106,24 @@ class SqliteTemplate:
 
 
 def machine_redis() -> redis.Redis | None:
+    """A database of the machine's Redis that this test session holds alone, or None."""
     if os.environ.get("PROBITY_TEST_NO_MACHINE_REDIS") or not reachable(REDIS_HOST, REDIS_PORT):
         return None
-    connection = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    try:
-        connection.ping()
-    except redis.RedisError:
-        return None
-    return connection
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    for db in REDIS_DATABASES:
+        connection = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
+        try:
+            if connection.set(REDIS_LOCK, token, nx=True, ex=4 * 3600):
+                return connection
+        except redis.RedisError:
+            return None
+    return None
+
+
+def keep_redis_lock(connection: redis.Redis) -> None:
+    """Re-take the session's lock after a test flushed its database."""
+    connection.set(REDIS_LOCK, f"{os.getpid()}", ex=4 * 3600)
+
+
+def release_redis_lock(connection: redis.Redis) -> None:
+    connection.flushdb()

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from core.config import AbuseLimits
 from crypto.keys import KeyPair, keypair_from_seed
 from crypto.wrapping import TEST_LIMITS, unwrap_key
-from tests.backends import PostgresTemplate, SqliteTemplate, machine_redis, postgres_available
+from tests.backends import (PostgresTemplate, SqliteTemplate, keep_redis_lock, machine_redis, postgres_available,
+                            release_redis_lock)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -27,6 +28,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[red
     if connection is not None:
         kwargs = connection.connection_pool.connection_kwargs
         yield connection, f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
+        release_redis_lock(connection)
         return
     from core.redis import start_embedded, url_of
 
@@ -70,6 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 def redis_conn(redis_server: tuple[redis.Redis, str]) -> redis.Redis:
     connection, _url = redis_server
     connection.flushdb()
+    keep_redis_lock(connection)
     return connection
 
 
@@ -95,8 +98,8 @@ def test_config(instance_path: Path, database_url: str, redis_server: tuple[redi
         "receipt_limits": TEST_LIMITS,
         "staff_limits": TEST_LIMITS,
         "testing": True,
-        # Humans take seconds to fill a form; tests do not.
-        "abuse": AbuseLimits(form_ticket_min_seconds=0),
+        # Humans take seconds to fill a form, and a phone a second for the proof of work; tests do not.
+        "abuse": AbuseLimits(form_ticket_min_seconds=0, pow_difficulty_bits=8),
     }
 
 
