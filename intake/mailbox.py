@@ -31,6 +31,7 @@ from intake.submission import new_public_id
 from store.db import db_session
 from store.models import Attachment, Direction, Message, RecipientKind, Report, SealedKey
 from cases.deadlines import deadlines_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 log = logging.getLogger("probity.intake")
@@ -39,6 +40,11 @@ mailbox = Blueprint("mailbox", __name__, url_prefix="/followup")
 
 LOGIN_TICKET = "followup"
 MAX_REPLY_CHARS = 20_000
+
+
+def _lang() -> str:
+    # The language travels in URLs (reporters get no preference cookie): keep it across redirects.
+    return str(get_locale() or "en")
 
 
 def mailbox_sessions() -> SplitKeySessions:
@@ -89,14 +95,14 @@ def login() -> Response | tuple[str, int]:
     except IntakeError as exc:
         return _login_page(exc.message, exc.status)
     open_in_cookie(mailbox_sessions(), report.public_id, secrets.keypair.private_key)
-    return redirect(url_for("mailbox.view"), code=303)
+    return redirect(url_for("mailbox.view", lang=_lang()), code=303)
 
 
 def _unlock() -> UnlockedSession:
     unlocked = unlock_from_cookie(mailbox_sessions())
     if unlocked is None:
         session.clear()
-        abort(redirect(url_for("mailbox.login_form", expired=1)))
+        abort(redirect(url_for("mailbox.login_form", expired=1, lang=_lang())))
     return unlocked
 
 
@@ -175,7 +181,7 @@ def reply() -> Response | tuple[str, int]:
     db.add(Message(report_id=report.id, direction=Direction.FROM_REPORTER.value,
                    body=seal_body(data_key, text.encode("utf-8"))))
     db.commit()
-    return redirect(url_for("mailbox.view"), code=303)
+    return redirect(url_for("mailbox.view", lang=_lang()), code=303)
 
 
 @mailbox.post("/files")
@@ -209,10 +215,10 @@ def add_files() -> Response | tuple[str, int]:
     except BaseException:
         uploads.discard_all()
         raise
-    return redirect(url_for("mailbox.view"), code=303)
+    return redirect(url_for("mailbox.view", lang=_lang()), code=303)
 
 
 @mailbox.post("/logout")
 def logout() -> Response:
     close_cookie_session(mailbox_sessions())
-    return redirect(url_for("pages.landing"), code=303)
+    return redirect(url_for("pages.landing", lang=_lang()), code=303)
