@@ -22,7 +22,7 @@ Layout::
 Every plaintext chunk holds exactly CHUNK_SIZE (65536) bytes except the final
 one, which holds 1..65536 bytes; an empty file is a single empty final chunk.
 Given the plaintext size the ciphertext size is therefore exact
-(``encrypted_size``), and a chunk file holds no other valid framing.
+(``encrypted_size``) and no other length is a valid stream.
 
 What the nonce buys: the counter stops chunks being reordered, dropped or
 repeated; the final flag stops a file being cut after any whole chunk or
@@ -31,6 +31,8 @@ two files encrypted under the same data key. With a 128-bit random prefix the
 nonces cannot realistically collide with those of other files or with the
 random 24-byte nonces of the report's SecretBox messages under the same key.
 
+``encrypt_stream`` pulls from a file; ``StreamEncryptor`` takes pushed pieces
+(a form upload as it is parsed) and produces the identical format.
 ``decrypt_stream`` yields each chunk once it has authenticated, before the end
 of the file is reached: a consumer must discard everything it received if the
 iterator raises. ``StreamChecker`` is what the server can check of an upload
@@ -100,21 +102,56 @@ def plaintext_size(stream_size: int) -> int:
 
 def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO) -> int:
     """Encrypt ``source`` into ``sink`` chunk by chunk; return the bytes written."""
-    check_data_key(key)
-    box = SecretBox(bytes(key))
-    prefix = nacl.utils.random(PREFIX_SIZE)
-    reader = _Reader(source)
-    written = _write(sink, HEADER + prefix)
-    index = 0
-    chunk = reader.read(CHUNK_SIZE)
-    while True:
-        final = reader.at_end()
-        sealed = box.encrypt(chunk, chunk_nonce(prefix, index, final)).ciphertext
-        written += _write(sink, sealed)
-        if final:
-            return written
-        index += 1
-        chunk = reader.read(CHUNK_SIZE)
+    encryptor = StreamEncryptor(key, sink)
+    while piece := source.read(CHUNK_SIZE):
+        encryptor.write(piece)
+    return encryptor.finish()
+
+
+class StreamEncryptor:
+    """Push-style encryption for data that arrives in pieces (e.g. a form upload).
+
+    ``write`` as often as needed, then ``finish`` exactly once. At most one
+    chunk of plaintext is buffered: a full chunk is sealed only once a further
+    byte has arrived, because until then it might be the final one.
+    """
+
+    def __init__(self, key: bytes, sink: BinaryIO) -> None:
+        check_data_key(key)
+        self._box = SecretBox(bytes(key))
+        self._sink = sink
+        self._prefix = nacl.utils.random(PREFIX_SIZE)
+        self._index = 0
+        self._buffer = bytearray()
+        self._finished = False
+        self.written = _write(sink, HEADER + self._prefix)
+
+    def write(self, data: bytes) -> int:
+        """Encrypt what can be encrypted of ``data``; return ``len(data)``."""
+        if self._finished:
+            raise ValueError("the stream is already finished")
+        view = memoryview(data).cast("B")
+        accepted = len(view)
+        while len(self._buffer) + len(view) > CHUNK_SIZE:
+            needed = CHUNK_SIZE - len(self._buffer)
+            self._buffer += view[:needed]
+            view = view[needed:]
+            self._seal(final=False)
+        self._buffer += view
+        return accepted
+
+    def finish(self) -> int:
+        """Seal the final chunk (once; later calls change nothing); return the bytes written."""
+        if not self._finished:
+            self._seal(final=True)
+            self._finished = True
+        return self.written
+
+    def _seal(self, final: bool) -> None:
+        nonce = chunk_nonce(self._prefix, self._index, final)
+        self.written += _write(self._sink, self._box.encrypt(bytes(self._buffer), nonce).ciphertext)
+        self._buffer.clear()
+        self._index += 1
 
 
 def decrypt_stream(key: bytes, source: BinaryIO) -> Iterator[bytes]:
@@ -260,42 +297,3 @@ def _write(sink: BinaryIO, data: bytes) -> int:
         view = view[written if written is not None else len(view) :]
     return len(data)
 
-
-class StreamEncryptor:
-    """Push-style encryption into ``sink``: for producers that write, like a form parser.
-
-    Holds at most one chunk plus one byte of plaintext, so it can tell the final chunk apart.
-    Produces exactly the bytes ``encrypt_stream`` would for the same plaintext.
-    """
-
-    def __init__(self, key: bytes, sink: BinaryIO) -> None:
-        check_data_key(key)
-        self._box = SecretBox(bytes(key))
-        self._prefix = nacl.utils.random(PREFIX_SIZE)
-        self._sink = sink
-        self._buffer = bytearray()
-        self._index = 0
-        self._finished = False
-        self.written = _write(sink, HEADER + self._prefix)
-
-    def write(self, data: bytes) -> None:
-        if self._finished:
-            raise ValueError("stream already finished")
-        self._buffer += data
-        # Keep the last (possibly full) chunk back until we know whether more follows.
-        while len(self._buffer) > CHUNK_SIZE:
-            self._emit(bytes(self._buffer[:CHUNK_SIZE]), final=False)
-            del self._buffer[:CHUNK_SIZE]
-
-    def finish(self) -> int:
-        """Seal the final chunk; return the total bytes written."""
-        if not self._finished:
-            self._emit(bytes(self._buffer), final=True)
-            self._buffer.clear()
-            self._finished = True
-        return self.written
-
-    def _emit(self, chunk: bytes, final: bool) -> None:
-        sealed = self._box.encrypt(chunk, chunk_nonce(self._prefix, self._index, final)).ciphertext
-        self.written += _write(self._sink, sealed)
-        self._index += 1

@@ -8,6 +8,7 @@ from crypto.errors import CryptoError, DecryptionFailed, MalformedInput, Truncat
 from crypto.filestream import (
     CHUNK_SIZE,
     StreamChecker,
+    StreamEncryptor,
     decrypt_bytes,
     decrypt_stream,
     encrypt_bytes,
@@ -156,6 +157,46 @@ def test_short_reads_and_partial_writes_are_handled(data_key):
     assert written == len(sink.data) == encrypted_size(len(plaintext))
     decrypted = b"".join(decrypt_stream(data_key, TrickleSource(bytes(sink.data), step=333)))
     assert decrypted == plaintext
+
+
+@pytest.mark.parametrize("piece", [1, 1000, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 10 * CHUNK_SIZE])
+@pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 5])
+def test_pushed_pieces_give_the_same_format(data_key, size, piece):
+    if piece == 1 and size > CHUNK_SIZE + 1:
+        size = CHUNK_SIZE + 1
+    plaintext = sample(size)
+    sink = io.BytesIO()
+    encryptor = StreamEncryptor(data_key, sink)
+    for i in range(0, size, piece):
+        assert encryptor.write(plaintext[i : i + piece]) == len(plaintext[i : i + piece])
+    written = encryptor.finish()
+    stream = sink.getvalue()
+    assert written == len(stream) == encrypted_size(size)
+    chunk_sizes = [len(chunk) for chunk in decrypt_stream(data_key, io.BytesIO(stream))]
+    assert chunk_sizes == [len(frame) - 16 for frame in frames(stream)]
+    assert decrypt_bytes(data_key, stream) == plaintext
+
+
+def test_encryptor_buffers_at_most_one_chunk(data_key):
+    sink = io.BytesIO()
+    encryptor = StreamEncryptor(data_key, sink)
+    encryptor.write(sample(CHUNK_SIZE))
+    assert len(sink.getvalue()) == START  # might still be the final chunk
+    encryptor.write(b"x")
+    assert len(sink.getvalue()) == START + FRAME
+    encryptor.finish()
+    assert len(sink.getvalue()) == START + FRAME + 17
+
+
+def test_encryptor_is_finished_once(data_key):
+    sink = io.BytesIO()
+    encryptor = StreamEncryptor(data_key, sink)
+    encryptor.write(b"evidence")
+    written = encryptor.finish()
+    assert encryptor.finish() == written == len(sink.getvalue())
+    with pytest.raises(ValueError):
+        encryptor.write(b"more")
+    assert decrypt_bytes(data_key, sink.getvalue()) == b"evidence"
 
 
 def test_each_encryption_has_a_fresh_prefix(data_key):
