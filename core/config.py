@@ -41,10 +41,9 @@ class AbuseLimits:
     receipt_attempts_window_seconds: int = 3600
     global_receipt_attempts: str = "300 per hour"
     staff_logins: str = "10 per 15 minutes"
-    pow_difficulty_bits: int = 18
+    pow_difficulty_bits: int = 16
     pow_ticket_seconds: int = 1800
     form_ticket_min_seconds: int = 3
-    form_tickets_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -153,6 +152,6 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> Settings:
             acknowledge_days=_int(environ, "PROBITY_ACK_DAYS", 7),
             feedback_months=_int(environ, "PROBITY_FEEDBACK_MONTHS", 3),
         ),
-        abuse=AbuseLimits(pow_difficulty_bits=_int(environ, "PROBITY_POW_BITS", 18)),
+        abuse=AbuseLimits(pow_difficulty_bits=_int(environ, "PROBITY_POW_BITS", 16)),
     )
     return settings

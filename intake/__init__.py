@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     from intake.api import api
     from intake.mailbox import mailbox
     from intake.pages import pages
+    from intake.vendor import register as register_vendor
 
     # The report and receipt forms carry single-use tickets instead (no cookie exists to bind a
     # CSRF token to); the API takes no cookies at all. See intake/tickets.py.
@@ -21,3 +22,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(mailbox)
+    register_vendor(app)

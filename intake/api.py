@@ -17,6 +17,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from core.limits import global_token, limiter
 from core.redis import redis_connection
 from intake import services
+from intake.antiabuse import HEADER as PROOF_HEADER
+from intake.antiabuse import JSON_FIELD as PROOF_FIELD
+from intake.antiabuse import ProofOfWork, Purpose
 from intake.envelope import parse_envelope
 from intake.errors import IntakeError, MalformedEnvelope, TooLarge
 from intake.files import UploadBudget, receive_encrypted
@@ -78,6 +81,19 @@ def _json_body(limit: int) -> Any:
         raise MalformedEnvelope("The request is not valid JSON.", code="invalid_json") from None
 
 
+def proof_of_work() -> ProofOfWork:
+    cfg = services.settings()
+    return ProofOfWork(redis_connection(), cfg.secret_key, cfg.abuse.pow_difficulty_bits,
+                       cfg.abuse.pow_ticket_seconds)
+
+
+@api.get("/pow")
+def pow_challenge() -> Response:
+    """A fresh proof-of-work challenge (stateless: issuing one stores nothing)."""
+    purpose = Purpose.named(request.args.get("purpose", "report"))
+    return jsonify(proof_of_work().issue(purpose).as_json())
+
+
 def upload_token(report_public_id: str, now: float | None = None) -> str:
     expires = int((now or time.time()) + UPLOAD_TOKEN_SECONDS)
     mac = hmac.new(services.settings().secret_key, f"upload|{report_public_id}|{expires}".encode(),
@@ -105,8 +121,11 @@ def submit_report() -> tuple[Response, int]:
     cfg = services.settings()
     document = _json_body(limit=cfg.max_text_bytes * 2 + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(document, max_body=cfg.max_text_bytes + 64)
+    # Checked once the envelope parses, so a client with a bug learns that first and keeps its work.
+    proof = request.headers.get(PROOF_HEADER) or (document.get(PROOF_FIELD) if isinstance(document, dict) else None)
+    proof_of_work().redeem(proof, Purpose.REPORT)
     receipt = store_report(db_session(), envelope, cfg.receipt_pepper, cfg.receipt_limits)
-    enqueue_triage(redis_connection(), receipt.report_id)
+    enqueue_triage(redis_connection(), receipt.report_id, db_session())
     return jsonify({"receipt": receipt.code, "report": receipt.report,
                     "upload_token": upload_token(receipt.report)}), 201
 
@@ -116,6 +135,7 @@ def upload_file(report_id: str) -> tuple[Response, int]:
     """A client-encrypted file: raw stream body, sealed metadata in a header."""
     cfg = services.settings()
     check_upload_token(report_id, request.headers.get("X-Probity-Upload-Token"))
+    proof_of_work().redeem(request.headers.get(PROOF_HEADER), Purpose.FILE)
     session = db_session()
     report = session.query(Report).filter_by(public_id=report_id).one_or_none()
     if report is None:

@@ -35,7 +35,8 @@ def build_content(lang: str, values: dict[str, str | None], category_hint: str |
     """Validate what a reporter typed; raise InvalidReport with a message they can act on."""
     fields: dict[str, str] = {}
     for name in FIELDS:
-        value = (values.get(name) or "").strip()
+        # Browsers post textarea line breaks as CRLF; the page script sends LF. Store one form.
+        value = (values.get(name) or "").replace("\r\n", "\n").strip()
         if len(value) > FIELD_LIMITS[name]:
             raise InvalidReport(_("The field '%(name)s' is too long (at most %(limit)s characters).", name=name,
                                   limit=FIELD_LIMITS[name]))

@@ -2,8 +2,12 @@
 
 A reporter gets no cookie before the mailbox, so a session-bound CSRF token is impossible on the
 report form and the receipt form. Instead each rendered form carries a ticket: HMAC-signed, issued
-at a known time, recorded in Redis and consumed on use. A forged, replayed, stale or too-fast
-(scripted) submission is refused, which also slows a flood from a script that does not render pages.
+at a known time, and spent on use. A forged, replayed, stale or too-fast (scripted) submission is
+refused, which also slows a flood from a script that does not render pages.
+
+Issuing a ticket stores nothing: only a spent ticket is recorded in Redis (with `SET NX`, until the
+ticket would have expired anyway), so a flood of page views cannot fill Redis with outstanding
+tickets, and spending is bounded by the global submission limit (docs/anti-abuse.md).
 """
 from __future__ import annotations
 
@@ -35,8 +39,11 @@ class FormTickets:
     def issue(self, purpose: str) -> str:
         nonce = secrets.token_hex(16)
         issued = int(time.time())
-        self.redis.set(PREFIX + nonce, purpose, ex=self.ttl)
         return f"{nonce}.{issued}.{self._sign(purpose, nonce, issued)}"
+
+    def _spend(self, nonce: str, remaining: float) -> bool:
+        """Record the ticket as used; False if it already was (also when two copies race)."""
+        return bool(self.redis.set(PREFIX + nonce, b"1", nx=True, ex=max(1, int(remaining) + 1)))
 
     def redeem(self, purpose: str, ticket: str | None) -> None:
         """Consume a ticket or raise TicketRefused with a message the reporter can act on."""
@@ -52,6 +59,6 @@ class FormTickets:
         if age < self.min_age:
             raise TicketRefused(_("The form was sent too quickly after it was opened. Nothing was stored; "
                                   "please check it and send it again."))
-        if age > self.ttl or not self.redis.delete(PREFIX + nonce):
+        if age > self.ttl or not self._spend(nonce, remaining=self.ttl - age):
             raise TicketRefused(_("This form has expired or was already sent. Nothing was stored; "
                                   "please send it again."))

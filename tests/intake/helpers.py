@@ -11,6 +11,8 @@ from nacl.public import PublicKey, SealedBox
 from nacl.secret import SecretBox
 from nacl.utils import random
 
+from crypto.proofofwork import solve
+
 
 def plaintext(summary: str, **fields: Any) -> bytes:
     document = {"lang": fields.pop("lang", "en"),
@@ -18,8 +20,21 @@ def plaintext(summary: str, **fields: Any) -> bytes:
     return json.dumps(document).encode()
 
 
+def proof_of_work(client: FlaskClient, purpose: str = "report") -> str:
+    """Fetch a challenge and solve it, as a client must before each report or file upload."""
+    challenge = client.get(f"/api/v1/pow?purpose={purpose}").get_json()
+    nonce = solve(base64.b64decode(challenge["challenge"]), challenge["difficulty_bits"])
+    return f"{challenge['challenge']}:{nonce}"
+
+
+def pow_headers(client: FlaskClient, purpose: str = "report") -> dict[str, str]:
+    """The header that carries a solved proof of work (docs/protocol.md §5)."""
+    return {"X-Probity-Proof": proof_of_work(client, purpose)}
+
+
 def client_envelope(client: FlaskClient, body: bytes) -> tuple[dict[str, Any], bytes]:
-    """Fetch the recipients and seal `body` to all of them. Returns (request JSON, data key)."""
+    """Fetch the recipients and seal `body` to all of them, with a solved proof of work.
+    Returns (request JSON, data key)."""
     keys = client.get("/api/v1/keys").get_json()
     data_key = random(SecretBox.KEY_SIZE)
     sealed_body = SecretBox(data_key).encrypt(body)  # nonce first
@@ -28,6 +43,7 @@ def client_envelope(client: FlaskClient, body: bytes) -> tuple[dict[str, Any], b
         "body": base64.b64encode(bytes(sealed_body)).decode(),
         "keys": {r["id"]: base64.b64encode(SealedBox(PublicKey(base64.b64decode(r["public_key"]))).encrypt(data_key)).decode()
                  for r in keys["recipients"]},
+        "pow": proof_of_work(client),
     }, data_key
 
 

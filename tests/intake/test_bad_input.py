@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.intake.helpers import client_envelope, form_ticket, open_mailbox, plaintext, receipt_from, submit_form
+from tests.intake.helpers import (client_envelope, form_ticket, open_mailbox, plaintext, pow_headers, receipt_from,
+                                  submit_form)
 from tests.intake.inspect import files_on_disk, row_counts
 
 
@@ -172,7 +173,7 @@ def test_file_upload_must_be_an_encrypted_stream(app, client, investigator, test
     before = row_counts(app)
     response = client.post(f"/api/v1/reports/{created['report']}/files", data=b"plain text file, not encrypted",
                            headers={"X-Probity-Upload-Token": created["upload_token"],
-                                    "X-Probity-File-Meta": b64(b"m" * 60)})
+                                    "X-Probity-File-Meta": b64(b"m" * 60), **pow_headers(client, "file")})
     assert response.status_code == 400
     assert row_counts(app) == before
     assert files_on_disk(test_config["files_path"]) == []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from crypto.envelope import open_body, seal_body, unseal
 from crypto.filestream import decrypt_bytes, encrypt_bytes
 from store.models import Attachment, Report, SealedKey
-from tests.intake.helpers import client_envelope, open_mailbox, plaintext, receipt_from, submit_form
+from tests.intake.helpers import client_envelope, open_mailbox, plaintext, pow_headers, receipt_from, submit_form
 from tests.intake.inspect import database_dump, folder_dump, redis_dump
 
 
@@ -36,7 +36,7 @@ def test_canary_is_nowhere_at_rest(app, client, investigator, redis_conn, test_c
         f"/api/v1/reports/{created_json['report']}/files",
         data=encrypt_bytes(data_key, f"pdf {file_marker}".encode() * 5000),
         headers={"X-Probity-Upload-Token": created_json["upload_token"],
-                 "X-Probity-File-Meta": base64.b64encode(meta).decode()},
+                 "X-Probity-File-Meta": base64.b64encode(meta).decode(), **pow_headers(client, "file")},
     )
     assert upload.status_code == 201, upload.get_json()
 
