@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -42,6 +42,9 @@ class Category:
     references: tuple[str, ...]
     quote: str
     labels: Mapping[str, Label]
+    # Words and word beginnings that often signal this category, per language; the classifier
+    # uses them as shared cross-language features. Optional: an empty mapping is valid.
+    cues: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,16 @@ def _category(item: Any, where: str, languages: tuple[str, ...]) -> Category:
     if missing:
         raise TaxonomyError(f"{where}: no label for language(s) {', '.join(missing)}")
     parsed = {code: _label(entry, f"{where} {code}") for code, entry in labels.items()}
-    return Category(slug, tuple(references), quote, MappingProxyType(parsed))
+    return Category(slug, tuple(references), quote, MappingProxyType(parsed), _cues(item.get("cues", {}), where))
+
+
+def _cues(raw: Any, where: str) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"{where}: 'cues' must map language codes to lists of words")
+    for code, words in raw.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise TaxonomyError(f"{where}: cues for {code!r} must be a list of non-empty strings")
+    return MappingProxyType({code: tuple(words) for code, words in raw.items()})
 
 
 def _label(entry: Any, where: str) -> Label:
