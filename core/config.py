@@ -40,6 +40,8 @@ class AbuseLimits:
     receipt_attempts_per_report: int = 10
     receipt_attempts_window_seconds: int = 3600
     global_receipt_attempts: str = "300 per hour"
+    # Behind an onion service every client shares one address: keep this generous there.
+    receipt_attempts_per_client: str = "60 per hour"
     staff_logins: str = "10 per 15 minutes"
     pow_difficulty_bits: int = 16
     pow_ticket_seconds: int = 1800

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 
 from core.redis import limiter_storage_uri, redis_connection
@@ -39,6 +39,18 @@ def client_token() -> str:
 def global_token() -> str:
     """One bucket shared by everyone: the last line against a flood from many addresses."""
     return "everyone"
+
+
+def stored(response: Response) -> bool:
+    """Count a submission against the shared limits only once it was accepted: junk that fails a
+    cheap check (proof of work, form ticket, envelope shape) must not use up everyone's quota."""
+    return response.status_code == 201
+
+
+def receipt_tried(response: Response) -> bool:
+    """Count a mailbox login only when a receipt was actually checked (the slow Argon2id step ran):
+    a request refused for its form ticket or a malformed code costs nothing and counts nothing."""
+    return response.status_code in (303, 403, 429)
 
 
 def init_app(app: Flask) -> None:

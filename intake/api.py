@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from core.limits import global_token, limiter
+from core.limits import global_token, limiter, stored
 from core.redis import redis_connection
 from intake import services
 from intake.antiabuse import HEADER as PROOF_HEADER
@@ -70,7 +70,8 @@ def keys() -> Response:
 def _json_body(limit: int) -> Any:
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"The request is larger than {limit} bytes.")
-    raw = request.get_data(cache=False)
+    # Read at most one byte past the limit, so a chunked request cannot make us buffer more.
+    raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise TooLarge(f"The request is larger than {limit} bytes.")
     try:
@@ -109,14 +110,15 @@ def check_upload_token(report_public_id: str, token: str | None) -> None:
         raise IntakeError("A valid upload token is required.", code="bad_upload_token", status=403) from None
     expected = hmac.new(services.settings().secret_key, f"upload|{report_public_id}|{expires}".encode(),
                         hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(mac, expected) or expires < time.time():
+    if not hmac.compare_digest(mac.encode(), expected.encode()) or expires < time.time():
         raise IntakeError("The upload token is not valid for this report or has expired.",
                           code="bad_upload_token", status=403)
 
 
 @api.post("/reports")
-@limiter.limit(lambda: services.settings().abuse.submissions_per_hour)
-@limiter.limit(lambda: services.settings().abuse.global_submissions, key_func=global_token)
+@limiter.limit(lambda: services.settings().abuse.submissions_per_hour, deduct_when=stored)
+@limiter.shared_limit(lambda: services.settings().abuse.global_submissions, scope="all-submissions",
+                      key_func=global_token, deduct_when=stored)
 def submit_report() -> tuple[Response, int]:
     cfg = services.settings()
     document = _json_body(limit=cfg.max_text_bytes * 2 + ENVELOPE_OVERHEAD)

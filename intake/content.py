@@ -60,7 +60,7 @@ def decode_content(plaintext: bytes) -> ReportContent:
     """Parse a decrypted report. Raises InvalidReport when it is not the documented JSON."""
     try:
         document = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, OverflowError) as exc:
         raise InvalidReport(_("The report is not valid UTF-8 JSON.")) from exc
     if not isinstance(document, dict) or not isinstance(document.get("fields"), dict):
         raise InvalidReport(_("The report has no 'fields' object."))

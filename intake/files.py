@@ -36,9 +36,16 @@ def seal_meta(data_key: bytes, meta: FileMeta) -> bytes:
 
 
 def open_meta(data_key: bytes, sealed: bytes) -> FileMeta:
-    document = json.loads(open_body(data_key, sealed))
-    return FileMeta(str(document.get("name") or "file"), str(document.get("type") or "application/octet-stream"),
-                    int(document.get("size") or 0))
+    """Open a file's metadata; a client may have sealed anything, so anything odd reads as unknown."""
+    try:
+        document = json.loads(open_body(data_key, sealed))
+        size = int(document.get("size") or 0)
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
+        return FileMeta("file", "application/octet-stream", 0)
+    if not isinstance(document, dict):
+        return FileMeta("file", "application/octet-stream", 0)
+    return FileMeta(str(document.get("name") or "file")[:255],
+                    str(document.get("type") or "application/octet-stream")[:100], max(size, 0))
 
 
 class BlobStore:

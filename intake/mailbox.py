@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.validators import ValidationError
 
-from core.limits import global_token, limiter
+from core.limits import global_token, limiter, receipt_tried
 from core.redis import redis_connection
 from core.splitkey import (SplitKeySessions, UnlockedSession, close_cookie_session, open_in_cookie,
                            unlock_from_cookie)
@@ -31,6 +31,8 @@ from intake.submission import new_public_id
 from store.db import db_session
 from store.models import Attachment, Direction, Message, RecipientKind, Report, SealedKey
 from cases.deadlines import deadlines_for
+from cases.dialogue import download_headers
+from crypto.filestream import plaintext_size
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -76,8 +78,9 @@ def _throttle_report(report_id: int) -> None:
 
 
 @mailbox.post("")
-@limiter.limit(lambda: services.settings().abuse.global_receipt_attempts, key_func=global_token)
-@limiter.limit("20 per hour")
+@limiter.limit(lambda: services.settings().abuse.global_receipt_attempts, key_func=global_token,
+               deduct_when=receipt_tried)
+@limiter.limit(lambda: services.settings().abuse.receipt_attempts_per_client, deduct_when=receipt_tried)
 def login() -> Response | tuple[str, int]:
     cfg = services.settings()
     try:
@@ -125,6 +128,7 @@ class MailboxEntry:
     text: str | None = None
     file_name: str | None = None
     file_size: int | None = None
+    file_id: str | None = None  # set for files the investigators sent: the reporter may download them
 
 
 def _entries(report: Report, data_key: bytes) -> list[MailboxEntry]:
@@ -138,7 +142,8 @@ def _entries(report: Report, data_key: bytes) -> list[MailboxEntry]:
     for a in db.scalars(select(Attachment).where(Attachment.report_id == report.id, Attachment.direction.in_(shown))):
         meta = open_meta(data_key, a.sealed_meta)
         entries.append(MailboxEntry(a.created_at, a.direction == Direction.FROM_REPORTER.value,
-                                    file_name=meta.name, file_size=meta.size))
+                                    file_name=meta.name, file_size=meta.size,
+                                    file_id=a.public_id if a.direction == Direction.TO_REPORTER.value else None))
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -216,6 +221,20 @@ def add_files() -> Response | tuple[str, int]:
         uploads.discard_all()
         raise
     return redirect(url_for("mailbox.view", lang=_lang()), code=303)
+
+
+@mailbox.get("/files/<file_id>")
+def download(file_id: str) -> Response:
+    """A file the investigators sent, decrypted as it streams out."""
+    report, data_key = _report_and_key(_unlock())
+    attachment = db_session().scalar(select(Attachment).where(
+        Attachment.public_id == file_id, Attachment.report_id == report.id,
+        Attachment.direction == Direction.TO_REPORTER.value))
+    if data_key is None or attachment is None:
+        abort(404)
+    meta = open_meta(data_key, attachment.sealed_meta)
+    return Response(services.blob_store().decrypt(attachment.blob_name, data_key),
+                    headers=download_headers(meta.name, plaintext_size(attachment.stored_size)))
 
 
 @mailbox.post("/logout")

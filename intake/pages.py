@@ -8,7 +8,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from core.limits import global_token, limiter
+from core.limits import global_token, limiter, stored
 from core.redis import redis_connection
 from core.uploads import accept_sealed_uploads
 from crypto.envelope import new_data_key
@@ -56,8 +56,9 @@ def report_form() -> tuple[str, int]:
 
 
 @pages.post("/report")
-@limiter.limit(lambda: services.settings().abuse.submissions_per_hour)
-@limiter.limit(lambda: services.settings().abuse.global_submissions, key_func=global_token)
+@limiter.limit(lambda: services.settings().abuse.submissions_per_hour, deduct_when=stored)
+@limiter.shared_limit(lambda: services.settings().abuse.global_submissions, scope="all-submissions",
+                      key_func=global_token, deduct_when=stored)
 def submit_report() -> tuple[str, int]:
     cfg = services.settings()
     data_key = new_data_key()

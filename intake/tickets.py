@@ -53,7 +53,7 @@ class FormTickets:
         except ValueError:
             raise TicketRefused(_("The form's security token is missing or damaged. Nothing was stored; "
                                   "please send the form again.")) from None
-        if not hmac.compare_digest(signature, self._sign(purpose, nonce, issued)):
+        if not hmac.compare_digest(signature.encode(), self._sign(purpose, nonce, issued).encode()):
             raise TicketRefused(_("The form's security token is not valid. Nothing was stored; please send the form again."))
         age = time.time() - issued
         if age < self.min_age:

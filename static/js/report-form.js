@@ -49,6 +49,8 @@
 
   function failureMessage(error) {
     if (error instanceof UserMistake) return error.message;
+    // A library that failed to load must still leave the reporter a clear message.
+    if (!self.ProbityCrypto || !self.ProbityApi) return text("no-crypto");
     if (error instanceof self.ProbityCrypto.CryptoUnavailable) return text("no-crypto");
     if (error instanceof self.ProbityApi.ServerRefused) return text("refused", {reason: error.message || error.code});
     if (error instanceof self.ProbityApi.NetworkFailed) return text("offline");
