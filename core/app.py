@@ -60,6 +60,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which has its own timeouts
         TESTING=settings.testing,
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        # If Redis is unreachable, rate limits are skipped rather than reports refused: the report
+        # is still stored, and the sweeper queues it for triage once Redis is back.
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
     app.request_class = SealingRequest
     app.session_interface = ScopedSessionInterface()

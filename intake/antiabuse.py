@@ -24,6 +24,7 @@ import binascii
 import enum
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -44,6 +45,8 @@ CHALLENGE_SIZE = _SIGNED_SIZE + MAC_SIZE
 SPENT_PREFIX = "probity:pow:spent:"
 MAX_DIFFICULTY = 40  # 2**40 hashes is days of work for a browser: anything above is a mistake
 _DECIMAL = re.compile(r"[0-9]{1,20}")
+
+log = logging.getLogger("probity.intake")
 
 
 class Purpose(enum.IntEnum):
@@ -139,7 +142,13 @@ class ProofOfWork:
     def spend(self, proof: Proof, now: float | None = None) -> None:
         """Mark a checked proof as used; raise ProofRefused if it already was."""
         ttl = max(1, proof.expires - int(now if now is not None else time.time()) + 1)
-        if not self.redis.set(proof.spent_key, b"1", nx=True, ex=ttl):
+        try:
+            fresh = self.redis.set(proof.spent_key, b"1", nx=True, ex=ttl)
+        except redis.RedisError:
+            # Redis is down: accept a valid proof without the replay check rather than lose a report.
+            log.warning("redis unreachable: proof of work accepted without its replay check")
+            return
+        if not fresh:
             raise ProofRefused("This proof of work was already used; solve a new challenge.",
                                code="pow_replayed", status=409)
 

@@ -12,6 +12,7 @@ tickets, and spending is bounded by the global submission limit (docs/anti-abuse
 from __future__ import annotations
 
 import hashlib
+import logging
 import hmac
 import secrets
 import time
@@ -20,6 +21,8 @@ import redis
 
 from intake.errors import TicketRefused
 from flask_babel import gettext as _
+
+log = logging.getLogger("probity.intake")
 
 PREFIX = "probity:ticket:"
 
@@ -42,8 +45,16 @@ class FormTickets:
         return f"{nonce}.{issued}.{self._sign(purpose, nonce, issued)}"
 
     def _spend(self, nonce: str, remaining: float) -> bool:
-        """Record the ticket as used; False if it already was (also when two copies race)."""
-        return bool(self.redis.set(PREFIX + nonce, b"1", nx=True, ex=max(1, int(remaining) + 1)))
+        """Record the ticket as used; False if it already was (also when two copies race).
+
+        While Redis is unreachable a signed, fresh ticket is accepted without the replay check: a
+        reporter's report must not be lost to a queue outage (it is stored, and triaged later).
+        """
+        try:
+            return bool(self.redis.set(PREFIX + nonce, b"1", nx=True, ex=max(1, int(remaining) + 1)))
+        except redis.RedisError:
+            log.warning("redis unreachable: form ticket accepted without its replay check")
+            return True
 
     def redeem(self, purpose: str, ticket: str | None) -> None:
         """Consume a ticket or raise TicketRefused with a message the reporter can act on."""
