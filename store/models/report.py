@@ -44,6 +44,11 @@ class Report(Base):
         Index("ix_reports_category_received", "category", "received_at", "id"),
         Index("ix_reports_triage_state_received", "triage_state", "received_at"),
         Index("ix_reports_received", "received_at", "id"),
+        # The case queue's "assigned to me" filter, "least confident first" and deadline orders
+        # (cases/queue.py, cases/deadline_order.py).
+        Index("ix_reports_assignee_received", "assignee_id", "received_at", "id"),
+        Index("ix_reports_confidence", "confidence", "id"),
+        Index("ix_reports_status_acknowledged", "status", "acknowledged_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -96,7 +96,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('receipt_lookup', name=op.f('uq_reports_receipt_lookup'))
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.create_index('ix_reports_assignee_received', ['assignee_id', 'received_at', 'id'], unique=False)
         batch_op.create_index('ix_reports_category_received', ['category', 'received_at', 'id'], unique=False)
+        batch_op.create_index('ix_reports_confidence', ['confidence', 'id'], unique=False)
+        batch_op.create_index('ix_reports_status_acknowledged', ['status', 'acknowledged_at', 'id'], unique=False)
         batch_op.create_index('ix_reports_received', ['received_at', 'id'], unique=False)
         batch_op.create_index('ix_reports_status_received', ['status', 'received_at', 'id'], unique=False)
         batch_op.create_index('ix_reports_triage_state_received', ['triage_state', 'received_at'], unique=False)
@@ -224,6 +227,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_reports_status_received')
         batch_op.drop_index('ix_reports_received')
         batch_op.drop_index('ix_reports_category_received')
+        batch_op.drop_index('ix_reports_status_acknowledged')
+        batch_op.drop_index('ix_reports_confidence')
+        batch_op.drop_index('ix_reports_assignee_received')
 
     op.drop_table('reports')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
