@@ -15,7 +15,6 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 
-from core.config import AbuseLimits
 from crypto.envelope import unseal
 from crypto.keys import key_id
 from crypto.receipts import derive_receipt_secrets
@@ -30,13 +29,6 @@ from triage.taxonomy import load_taxonomy
 
 BRIBE = ("The head of the licensing office accepted a new car from a construction company, and the "
          "company then won the city contract without a tender.")
-
-
-@pytest.fixture
-def test_config(test_config: dict[str, object]) -> dict[str, object]:
-    return {**test_config, "abuse": AbuseLimits(form_ticket_min_seconds=0, pow_difficulty_bits=8,
-                                                 submissions_per_hour="100000 per hour",
-                                                 global_submissions="100000 per hour")}
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from core.app import create_app
-from core.config import AbuseLimits
 from intake.envelope import build_envelope
 from intake.recipients import current_recipients
 from intake.submission import store_report
@@ -30,13 +29,6 @@ BRIBE = "A customs officer took cash from a trucking firm to let its containers 
 DONE = ("classified", "needs-human", "failed")
 JOB_TAKEN = "triage.jobs.triage_report("  # RQ's log line when a worker takes a job
 TRIAGED_LINE = re.compile(r"triage report=(\w+) state=(classified|needs-human|failed)")
-
-
-@pytest.fixture
-def test_config(test_config: dict[str, object]) -> dict[str, object]:
-    return {**test_config, "abuse": AbuseLimits(form_ticket_min_seconds=0, pow_difficulty_bits=8,
-                                                 submissions_per_hour="100000 per hour",
-                                                 global_submissions="100000 per hour")}
 
 
 @pytest.fixture
