@@ -1,6 +1,8 @@
 """The case page, and the decisions taken on it: workflow steps and category corrections."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, flash, render_template, request
 
 from cases import audit
@@ -30,6 +32,20 @@ def render_case(public_id: str, error: str | None = None, status: int = 200) -> 
         assignee=assignee, viewer=viewer,
     ), status
 
+def act_on_case(public_id: str, action: Callable[[], str], refused: type[Exception],
+                anchor: str) -> Response | tuple[str, int]:
+    """Run one staff action on a case: commit and flash the message it returns, or roll back and
+    show the case again with the refusal (nothing half-stored)."""
+    db = db_session()
+    try:
+        message = action()
+    except refused as exc:
+        db.rollback()
+        return render_case(public_id, str(exc), 422)
+    db.commit()
+    flash(message)
+    return back_to_case(public_id, anchor)
+
 
 @staff.get("/cases/<public_id>")
 def case_view(public_id: str) -> tuple[str, int]:
@@ -39,29 +55,23 @@ def case_view(public_id: str) -> tuple[str, int]:
 @staff.post("/cases/<public_id>/status")
 def case_status(public_id: str) -> Response | tuple[str, int]:
     case = case_or_404(public_id)
-    db = db_session()
     form = request.form
-    try:
-        change_status(db, case, signed_in().member, form.get("status", ""), form.get("outcome"),
+
+    def action() -> str:
+        change_status(db_session(), case, signed_in().member, form.get("status", ""), form.get("outcome"),
                       form.get("reason", ""))
-    except WorkflowError as exc:
-        db.rollback()
-        return render_case(public_id, str(exc), 422)
-    db.commit()
-    flash(f"The case is now {case.report.status}.")
-    return back_to_case(public_id, "workflow")
+        return f"The case is now {case.report.status}."
+
+    return act_on_case(public_id, action, WorkflowError, "workflow")
 
 
 @staff.post("/cases/<public_id>/category")
 def case_category(public_id: str) -> Response | tuple[str, int]:
     case = case_or_404(public_id)
-    db = db_session()
-    try:
-        confirmed = correct_category(db, case, signed_in().member, request.form.get("category", ""),
+
+    def action() -> str:
+        confirmed = correct_category(db_session(), case, signed_in().member, request.form.get("category", ""),
                                      request.form.getlist("flags"), taxonomy())
-    except ClassificationError as exc:
-        db.rollback()
-        return render_case(public_id, str(exc), 422)
-    db.commit()
-    flash("The machine's category was confirmed." if confirmed else "The category was corrected.")
-    return back_to_case(public_id, "category")
+        return "The machine's category was confirmed." if confirmed else "The category was corrected."
+
+    return act_on_case(public_id, action, ClassificationError, "category")

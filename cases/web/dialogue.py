@@ -10,7 +10,7 @@ from cases.access import CaseNotFound
 from cases.dialogue import (DialogueError, add_files, add_note, download, download_headers, send_to_reporter,
                             stored_bytes)
 from cases.web import back_to_case, case_or_404, settings, signed_in, staff
-from cases.web.case import render_case
+from cases.web.case import act_on_case, render_case
 from core.uploads import accept_sealed_uploads
 from intake.errors import IntakeError
 from intake.files import BlobStore, PendingUploads, UploadBudget
@@ -19,29 +19,23 @@ from store.db import db_session
 @staff.post("/cases/<public_id>/messages")
 def send_message(public_id: str) -> Response | tuple[str, int]:
     case = case_or_404(public_id)
-    db = db_session()
-    try:
-        send_to_reporter(db, case, signed_in().member, request.form.get("message", ""))
-    except DialogueError as exc:
-        db.rollback()
-        return render_case(public_id, str(exc), 422)
-    db.commit()
-    flash("Your message is in the reporter's mailbox.")
-    return back_to_case(public_id, "dialogue")
+
+    def action() -> str:
+        send_to_reporter(db_session(), case, signed_in().member, request.form.get("message", ""))
+        return "Your message is in the reporter's mailbox."
+
+    return act_on_case(public_id, action, DialogueError, "dialogue")
 
 
 @staff.post("/cases/<public_id>/notes")
 def add_internal_note(public_id: str) -> Response | tuple[str, int]:
     case = case_or_404(public_id)
-    db = db_session()
-    try:
-        add_note(db, case, signed_in().member, request.form.get("note", ""))
-    except DialogueError as exc:
-        db.rollback()
-        return render_case(public_id, str(exc), 422)
-    db.commit()
-    flash("The note was added. The reporter never sees notes.")
-    return back_to_case(public_id, "dialogue")
+
+    def action() -> str:
+        add_note(db_session(), case, signed_in().member, request.form.get("note", ""))
+        return "The note was added. The reporter never sees notes."
+
+    return act_on_case(public_id, action, DialogueError, "dialogue")
 
 
 @staff.post("/cases/<public_id>/files")
