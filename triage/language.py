@@ -127,7 +127,8 @@ class LanguageIdentifier:
 
     min_letters: int = 12
     min_han: int = 4
-    max_chars: int = 400
+    # The opening 200 characters name the language as reliably as 400 on the held-out corpus.
+    max_chars: int = 200
     min_margin: float = 0.15
     max_unseen: float = 0.15
     scripts: dict[str, frozenset[str]] = field(default_factory=dict)

@@ -1,9 +1,10 @@
 """The report classifier: a trained artefact on disk and the `Classifier` that applies it.
 
-Everything runs offline. Texts are normalised (see `triage.language`), turned into TF-IDF weights
+Everything runs offline. Texts are normalised (see `triage.language`) and turned into TF-IDF weights
 over character n-grams (which work for Chinese and Arabic without a word segmenter) and word
-n-grams, and scored by a multinomial logistic regression for the primary category and one binary
-logistic regression per crime flag, each flag with its own threshold tuned by cross-validation.
+n-grams, plus counts of the taxonomy's cue words and a multilingual meaning vector
+(`triage.semantic`). Linear SVMs score the primary category and each crime flag; their margins are
+calibrated into probabilities, and each flag has its own threshold tuned by cross-validation.
 
 `evidence` in a verdict quotes the report. Callers encrypt it with the report and never log it.
 """
@@ -25,6 +26,7 @@ from sklearn.svm import LinearSVC
 from sklearn.pipeline import FeatureUnion
 
 from triage.language import LanguageIdentifier, normalise
+from triage.semantic import PieceVectors
 from triage.taxonomy import Taxonomy, load_taxonomy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +34,7 @@ MODEL_DIR_VARIABLE = "PROBITY_MODEL_DIR"
 ARTEFACT_NAME = "classifier.joblib"
 MANIFEST_NAME = "manifest.json"
 # Bumped whenever the artefact layout changes, so an old artefact is retrained, not misread.
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 
 EVIDENCE_PHRASES = 3
 EVIDENCE_TERMS = 24
@@ -62,6 +64,8 @@ class Artefact:
     features: FeatureUnion
     cues: "CueMatcher"
     cue_weight: float
+    pieces: PieceVectors
+    semantic_weight: float
     primary: LinearSVC
     primary_temperature: float
     flag_models: dict[str, LinearSVC]
@@ -114,13 +118,16 @@ class CueMatcher:
     def __init__(self, slugs: Sequence[str], cues: Sequence[Sequence[str]]) -> None:
         self.slugs = tuple(slugs)
         self._at_word_start: dict[str, list[tuple[str, int]]] = {}
-        self._anywhere: list[tuple[str, int]] = []
+        # Cues matched anywhere, grouped by the script that must be in a text for them to match:
+        # a Latin or Cyrillic report skips the hundreds of Arabic and Chinese cues at once.
+        self._anywhere: dict[str, list[tuple[str, int]]] = {}
         for k, words in enumerate(cues):
             for cue in sorted({normalise(w) for w in words} - {""}):
                 if len(cue) >= 2 and cue[0].isalnum() and not _SPACELESS.search(cue):
                     self._at_word_start.setdefault(cue[:2], []).append((cue, k))
                 else:
-                    self._anywhere.append((cue, k))
+                    script = next((name for name, letters in _SPACELESS_SCRIPTS.items() if letters.search(cue)), "")
+                    self._anywhere.setdefault(script, []).append((cue, k))
 
     @classmethod
     def from_taxonomy(cls, taxonomy: Taxonomy) -> "CueMatcher":
@@ -134,21 +141,27 @@ class CueMatcher:
             for cue, k in self._at_word_start.get(normalised[start : start + 2], ()):
                 if normalised.startswith(cue, start):
                     found[k] += 1
-        for cue, k in self._anywhere:
-            found[k] += normalised.count(cue)
+        for script, cues in self._anywhere.items():
+            if script and not _SPACELESS_SCRIPTS[script].search(normalised):
+                continue
+            for cue, k in cues:
+                found[k] += normalised.count(cue)
         return np.log1p(found)
 
 
 _WORD_START = re.compile(r"(?<!\w)\w")
+_SPACELESS_SCRIPTS = {"Arab": re.compile("[\u0600-\u06ff]"), "Hani": re.compile("[\u3400-\u9fff]")}
 _SPACELESS = re.compile("[\u0600-\u06ff\u3400-\u9fff]")
 
 
 class FeatureSpace:
-    """The classifier's features: TF-IDF blocks exactly as the fitted vectorisers weight them, then
-    the cue counts. Computed here rather than by scikit-learn's transform, whose per-call input
-    validation costs more than the arithmetic for one short report; training uses the same code."""
+    """The classifier's features, in column order: TF-IDF blocks exactly as the fitted vectorisers
+    weight them, the cue counts, then the meaning vector. The TF-IDF arithmetic is done here rather
+    than by scikit-learn's transform, whose per-call input validation costs more than the
+    arithmetic for one short report; training uses the same code."""
 
-    def __init__(self, union: FeatureUnion, cues: CueMatcher, cue_weight: float) -> None:
+    def __init__(self, union: FeatureUnion, cues: CueMatcher, cue_weight: float, pieces: PieceVectors,
+                 semantic_weight: float) -> None:
         self._blocks = []
         offset = 0
         for _, vectoriser in union.transformer_list:
@@ -156,22 +169,32 @@ class FeatureSpace:
             self._blocks.append((vectoriser.build_analyzer(), vectoriser.vocabulary_, idf, offset))
             offset += len(idf)
         self._cues, self._cue_weight, self._cue_offset = cues, cue_weight, offset
-        self.size = offset + len(cues.slugs)
+        self._pieces, self._semantic_weight = pieces, semantic_weight
+        self._semantic_offset = offset + len(cues.slugs)
+        self.size = self._semantic_offset + pieces.dimensions
+
+    @classmethod
+    def of(cls, artefact: "Artefact") -> "FeatureSpace":
+        return cls(artefact.features, artefact.cues, artefact.cue_weight, artefact.pieces, artefact.semantic_weight)
 
     def terms(self) -> list[str]:
-        """The n-gram behind each TF-IDF column (cue columns are not phrases and are left out)."""
+        """The n-gram behind each TF-IDF column (cue and meaning columns are not phrases: left out)."""
         names = [""] * self._cue_offset
         for _, vocabulary, _, offset in self._blocks:
             for term, j in vocabulary.items():
                 names[offset + j] = term.strip()
         return names
 
-    def vectorise(self, normalised: Sequence[str]) -> sparse.csr_matrix:
+    def vectorise(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Features of the reports as written (normalised here for the n-grams and cues; the
+        meaning vector reads the original, whose accents and letter forms its tokenizer knows)."""
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
-        cue_columns = np.arange(self._cue_offset, self.size)
-        for text in normalised:
+        cue_columns = np.arange(self._cue_offset, self._semantic_offset)
+        meaning = self._pieces.vectors(texts) * np.float32(self._semantic_weight)
+        meaning_columns = np.arange(self._semantic_offset, self.size)
+        for row, text in enumerate(normalise(t) for t in texts):
             for analyse, vocabulary, idf, offset in self._blocks:
                 counts: dict[int, int] = {}
                 for term in analyse(text):
@@ -190,10 +213,13 @@ class FeatureSpace:
             present = cues > 0
             indices.extend(cue_columns[present].tolist())
             data.extend(cues[present].tolist())
+            present = meaning[row] != 0
+            indices.extend(meaning_columns[present].tolist())
+            data.extend(meaning[row][present].tolist())
             indptr.append(len(indices))
         return sparse.csr_matrix(
             (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-            shape=(len(normalised), self.size),
+            shape=(len(texts), self.size),
         )
 
 
@@ -207,7 +233,7 @@ class Classifier:
         self._artefact = artefact
         self._categories = artefact.categories
         self._flags = artefact.flags
-        self._space = FeatureSpace(artefact.features, artefact.cues, artefact.cue_weight)
+        self._space = FeatureSpace.of(artefact)
         self._primary_weights = np.ascontiguousarray(artefact.primary.coef_.T, dtype=np.float32)
         self._primary_bias = artefact.primary.intercept_.astype(np.float32)
         self._temperature = np.float32(artefact.primary_temperature)
@@ -257,7 +283,7 @@ class Classifier:
             raise ValueError("hints must be None or have one entry per text")
         if not texts:
             return []
-        reports = self._space.vectorise([normalise(t) for t in texts])
+        reports = self._space.vectorise(texts)
         margins = reports @ self._primary_weights + self._primary_bias
         probabilities = self._apply_hints(_softmax(self._temperature * margins), hints)
         chosen = probabilities.argmax(axis=1)

@@ -29,10 +29,11 @@ from sklearn.pipeline import FeatureUnion
 
 from triage.language import LanguageIdentifier, normalise
 from triage.model import MANIFEST_NAME, Artefact, CueMatcher, FeatureSpace, default_model_dir, save_artefact
+from triage.semantic import load_piece_vectors, source_version
 from triage.taxonomy import Taxonomy, load_taxonomy
 
 # Bump when a change to this module or to triage.language alters what training produces.
-TRAINING_CODE_VERSION = "1"
+TRAINING_CODE_VERSION = "2"
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 CORPUS_DIR_VARIABLE = "PROBITY_CORPUS_DIR"
 HELD_OUT_PERCENT = 20
@@ -61,6 +62,9 @@ class TrainingParameters:
     flag_c: float = 1.0
     folds: int = 5
     cue_weight: float = 0.5
+    # The meaning vector has unit length, like each TF-IDF block; doubling it let it count about as
+    # much as the n-grams in cross-validation inside the training split.
+    semantic_weight: float = 2.0
     hint_odds: float = 2.0
 
 
@@ -124,6 +128,7 @@ def model_version(reports: Sequence[LabelledReport], parameters: TrainingParamet
         "code": TRAINING_CODE_VERSION,
         "sklearn": ".".join(sklearn.__version__.split(".")[:2]),
         "parameters": asdict(parameters),
+        "encoder": source_version(),
         "taxonomy": [taxonomy.version, {c.slug: dict(c.cues) for c in (*taxonomy.primary, *taxonomy.flags)}],
     }
     digest.update(json.dumps(header, sort_keys=True).encode())
@@ -138,6 +143,11 @@ class Progress:
     def __init__(self, steps: int, quiet: bool = False) -> None:
         self.steps, self.quiet, self.step = steps, quiet, 0
         self.started = self.last = time.perf_counter()
+
+    def detail(self, message: str) -> None:
+        """A progress line inside the current step."""
+        if not self.quiet:
+            print(f"      {message}  ({time.perf_counter() - self.started:.1f}s)", file=sys.stderr, flush=True)
 
     def __call__(self, message: str) -> None:
         self.step += 1
@@ -174,11 +184,13 @@ def fit(
     missing = [c for c in categories if not any(r.category == c for r in reports)]
     if missing:
         raise CorpusError(f"no training report for categories {missing}; the model cannot learn them")
-    texts = [normalise(r.text) for r in reports]
-    features = build_features(parameters).fit(texts)
+    pieces = load_piece_vectors(progress=note.detail)
+    features = build_features(parameters).fit([normalise(r.text) for r in reports])
     cues = CueMatcher.from_taxonomy(taxonomy)
-    matrix = FeatureSpace(features, cues, parameters.cue_weight).vectorise(texts)
-    note(f"vectorised {len(reports)} reports into {matrix.shape[1]:,} features")
+    space = FeatureSpace(features, cues, parameters.cue_weight, pieces, parameters.semantic_weight)
+    matrix = space.vectorise([r.text for r in reports])
+    note(f"vectorised {len(reports)} reports into {matrix.shape[1]:,} features "
+         f"({pieces.dimensions} of them multilingual meaning)")
 
     target = np.array([categories.index(r.category) for r in reports])
     folds = list(StratifiedKFold(parameters.folds, shuffle=True, random_state=SEED).split(matrix, target))
@@ -220,6 +232,8 @@ def fit(
         features=features,
         cues=cues,
         cue_weight=parameters.cue_weight,
+        pieces=pieces,
+        semantic_weight=parameters.semantic_weight,
         primary=primary,
         primary_temperature=temperature,
         flag_models=flag_models,

@@ -164,10 +164,12 @@ def test_the_reporters_hint_is_only_a_weak_prior(classifier, taxonomy):
 
 def test_the_fast_feature_path_equals_the_fitted_vectorisers(classifier):
     artefact = classifier.artefact
-    texts = [normalise(t) for t in ("A bribe? Yes, 500 dollars.", "村长收了红包", "رشوة في الجمارك", "")]
-    ours = FeatureSpace(artefact.features, artefact.cues, artefact.cue_weight).vectorise(texts)
-    cue_block = np.vstack([artefact.cues.counts(t) * artefact.cue_weight for t in texts])
-    reference = sparse.hstack([artefact.features.transform(texts), cue_block]).toarray()
+    texts = ["A bribe? Yes, 500 dollars.", "村长收了红包", "رشوة في الجمارك", ""]
+    folded = [normalise(t) for t in texts]
+    ours = FeatureSpace.of(artefact).vectorise(texts)
+    cue_block = np.vstack([artefact.cues.counts(t) * artefact.cue_weight for t in folded])
+    meaning = artefact.pieces.vectors(texts) * artefact.semantic_weight
+    reference = sparse.hstack([artefact.features.transform(folded), cue_block, meaning]).toarray()
     np.testing.assert_allclose(ours.toarray(), reference, rtol=1e-5, atol=1e-6)
 
 
