@@ -13,11 +13,11 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.naive_bayes import MultinomialNB
+
+from triage.ngrams import char_wb_ngrams
 
 UNDETERMINED = "und"
 
@@ -133,7 +133,7 @@ class LanguageIdentifier:
     max_unseen: float = 0.15
     scripts: dict[str, frozenset[str]] = field(default_factory=dict)
     languages: tuple[str, ...] = ()
-    _analyse: Callable[[str], list[str]] | None = None
+    ngram_range: tuple[int, int] = (1, 3)
     _vocabulary: dict[str, int] = field(default_factory=dict)
     _log_likelihood: np.ndarray | None = None  # features x languages
     _seen: np.ndarray | None = None  # features x languages: seen at least twice in training
@@ -155,11 +155,14 @@ class LanguageIdentifier:
         self.letters = {
             lang: frozenset(ch for ch, n in counts.items() if n >= 3) for lang, counts in letter_counts.items()
         }
-        vectoriser = CountVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, lowercase=False)
+        # scikit-learn is needed for fitting only: a worker that just identifies never imports it.
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.naive_bayes import MultinomialNB
+
+        vectoriser = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, min_df=2, lowercase=False)
         counts = vectoriser.fit_transform(_light(t) for t in texts)
         model = MultinomialNB(alpha=0.1).fit(counts, list(languages))
         self.languages = tuple(model.classes_)
-        self._analyse = vectoriser.build_analyzer()
         self._vocabulary = dict(vectoriser.vocabulary_)
         self._log_likelihood = np.ascontiguousarray(model.feature_log_prob_.T, dtype=np.float32)
         self._seen = (model.feature_count_ >= 2).T
@@ -172,7 +175,7 @@ class LanguageIdentifier:
         return [self._identify(text) for text in texts]
 
     def _identify(self, text: str) -> str:
-        if self._analyse is None or self._log_likelihood is None or self._seen is None:
+        if self._log_likelihood is None or self._seen is None:
             raise RuntimeError("the language identifier has not been trained")
         text = text[: self.max_chars]  # the opening of a report says its language as well as the rest
         counts = script_counts(text)
@@ -199,8 +202,8 @@ class LanguageIdentifier:
 
     def _best_by_ngrams(self, light: str, allowed: np.ndarray) -> int:
         """Index of the most likely allowed language, or -1 when the call is too close or too strange."""
-        assert self._analyse is not None and self._log_likelihood is not None and self._seen is not None
-        grams = self._analyse(light)
+        assert self._log_likelihood is not None and self._seen is not None
+        grams = char_wb_ngrams(light, *self.ngram_range)
         columns = [j for j in (self._vocabulary.get(g) for g in grams) if j is not None]
         trigrams = [g for g in grams if len(g) == 3]
         if not columns or not trigrams:

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,10 +23,9 @@ from typing import Any, Sequence
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.svm import LinearSVC
-from sklearn.pipeline import FeatureUnion
 
 from triage.language import LanguageIdentifier, normalise
+from triage.ngrams import NgramBlock
 from triage.semantic import PieceVectors
 from triage.taxonomy import Taxonomy, load_taxonomy
 
@@ -34,7 +34,7 @@ MODEL_DIR_VARIABLE = "PROBITY_MODEL_DIR"
 ARTEFACT_NAME = "classifier.joblib"
 MANIFEST_NAME = "manifest.json"
 # Bumped whenever the artefact layout changes, so an old artefact is retrained, not misread.
-ARTEFACT_FORMAT = 2
+ARTEFACT_FORMAT = 3
 
 EVIDENCE_PHRASES = 3
 EVIDENCE_TERMS = 24
@@ -55,20 +55,25 @@ class Verdict:
 
 @dataclass
 class Artefact:
-    """What training produces and the classifier needs; pickled as one file."""
+    """What training produces and the classifier needs; pickled as one file.
+
+    Plain data and NumPy arrays only: loading it must not import scikit-learn (see triage.ngrams).
+    """
 
     version: str
     taxonomy_version: str
     categories: tuple[str, ...]
     flags: tuple[str, ...]
-    features: FeatureUnion
+    blocks: tuple[NgramBlock, ...]
     cues: "CueMatcher"
     cue_weight: float
     pieces: PieceVectors
     semantic_weight: float
-    primary: LinearSVC
+    primary_weights: np.ndarray  # (features, categories) float32: the linear SVM's coefficients
+    primary_bias: np.ndarray  # (categories,)
     primary_temperature: float
-    flag_models: dict[str, LinearSVC]
+    flag_weights: np.ndarray  # (features, flags) float32: one linear SVM per flag
+    flag_bias: np.ndarray  # (flags,)
     flag_calibration: dict[str, tuple[float, float]]  # Platt slope and intercept per flag
     thresholds: dict[str, float]
     language: LanguageIdentifier
@@ -156,18 +161,15 @@ _SPACELESS = re.compile("[\u0600-\u06ff\u3400-\u9fff]")
 
 class FeatureSpace:
     """The classifier's features, in column order: TF-IDF blocks exactly as the fitted vectorisers
-    weight them, the cue counts, then the meaning vector. The TF-IDF arithmetic is done here rather
-    than by scikit-learn's transform, whose per-call input validation costs more than the
-    arithmetic for one short report; training uses the same code."""
+    weight them, the cue counts, then the meaning vector. Training uses the same code."""
 
-    def __init__(self, union: FeatureUnion, cues: CueMatcher, cue_weight: float, pieces: PieceVectors,
+    def __init__(self, blocks: Sequence[NgramBlock], cues: CueMatcher, cue_weight: float, pieces: PieceVectors,
                  semantic_weight: float) -> None:
         self._blocks = []
         offset = 0
-        for _, vectoriser in union.transformer_list:
-            idf = vectoriser.idf_.astype(np.float32)
-            self._blocks.append((vectoriser.build_analyzer(), vectoriser.vocabulary_, idf, offset))
-            offset += len(idf)
+        for block in blocks:
+            self._blocks.append((block.analyse, block.vocabulary, block.idf, offset))
+            offset += block.size
         self._cues, self._cue_weight, self._cue_offset = cues, cue_weight, offset
         self._pieces, self._semantic_weight = pieces, semantic_weight
         self._semantic_offset = offset + len(cues.slugs)
@@ -175,7 +177,7 @@ class FeatureSpace:
 
     @classmethod
     def of(cls, artefact: "Artefact") -> "FeatureSpace":
-        return cls(artefact.features, artefact.cues, artefact.cue_weight, artefact.pieces, artefact.semantic_weight)
+        return cls(artefact.blocks, artefact.cues, artefact.cue_weight, artefact.pieces, artefact.semantic_weight)
 
     def terms(self) -> list[str]:
         """The n-gram behind each TF-IDF column (cue and meaning columns are not phrases: left out)."""
@@ -197,10 +199,10 @@ class FeatureSpace:
         for row, text in enumerate(normalise(t) for t in texts):
             for analyse, vocabulary, idf, offset in self._blocks:
                 counts: dict[int, int] = {}
-                for term in analyse(text):
+                for term, count in Counter(analyse(text)).items():  # counted in C, looked up once each
                     j = vocabulary.get(term)
                     if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
+                        counts[j] = count
                 if not counts:
                     continue
                 columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -234,18 +236,12 @@ class Classifier:
         self._categories = artefact.categories
         self._flags = artefact.flags
         self._space = FeatureSpace.of(artefact)
-        self._primary_weights = np.ascontiguousarray(artefact.primary.coef_.T, dtype=np.float32)
-        self._primary_bias = artefact.primary.intercept_.astype(np.float32)
+        self._primary_weights = artefact.primary_weights
+        self._primary_bias = artefact.primary_bias
         self._temperature = np.float32(artefact.primary_temperature)
-        # Per category: how much each feature pushes towards it rather than towards the average class.
-        self._leaning = self._primary_weights - self._primary_weights.mean(axis=1, keepdims=True)
         self._terms = self._space.terms()
-        flag_models = [artefact.flag_models[f] for f in self._flags]
-        self._flag_weights = np.ascontiguousarray(
-            np.vstack([m.coef_ for m in flag_models]).T if flag_models else np.zeros((self._space.size, 0)),
-            dtype=np.float32,
-        )
-        self._flag_bias = np.array([m.intercept_[0] for m in flag_models], dtype=np.float32)
+        self._flag_weights = artefact.flag_weights
+        self._flag_bias = artefact.flag_bias
         self._flag_slope = np.array([artefact.flag_calibration[f][0] for f in self._flags], dtype=np.float32)
         self._flag_offset = np.array([artefact.flag_calibration[f][1] for f in self._flags], dtype=np.float32)
         self._thresholds = np.array([artefact.thresholds[f] for f in self._flags], dtype=np.float32)
@@ -322,7 +318,9 @@ class Classifier:
     def _evidence(self, text: str, features: sparse.csr_matrix, category: int) -> tuple[str, ...]:
         """The clauses of `text` holding the n-grams that pushed hardest towards `category`."""
         columns = features.indices[features.indices < len(self._terms)]
-        weights = features.data[: len(columns)] * self._leaning[columns, category]
+        # How much each of the report's n-grams pushes towards the category rather than the average.
+        rows = self._primary_weights[columns]
+        weights = features.data[: len(columns)] * (rows[:, category] - rows.mean(axis=1))
         strongest = np.argsort(-weights, kind="stable")[:EVIDENCE_TERMS]
         terms = [(self._terms[columns[j]], float(weights[j])) for j in strongest if weights[j] > 0]
         terms = [(term, weight) for term, weight in terms if len(term) >= 2]

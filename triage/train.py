@@ -29,6 +29,7 @@ from sklearn.pipeline import FeatureUnion
 
 from triage.language import LanguageIdentifier, normalise
 from triage.model import MANIFEST_NAME, Artefact, CueMatcher, FeatureSpace, default_model_dir, save_artefact
+from triage.ngrams import NgramBlock
 from triage.semantic import load_piece_vectors, source_version
 from triage.taxonomy import Taxonomy, load_taxonomy
 
@@ -186,8 +187,9 @@ def fit(
         raise CorpusError(f"no training report for categories {missing}; the model cannot learn them")
     pieces = load_piece_vectors(progress=note.detail)
     features = build_features(parameters).fit([normalise(r.text) for r in reports])
+    blocks = tuple(NgramBlock.from_vectoriser(v) for _, v in features.transformer_list)
     cues = CueMatcher.from_taxonomy(taxonomy)
-    space = FeatureSpace(features, cues, parameters.cue_weight, pieces, parameters.semantic_weight)
+    space = FeatureSpace(blocks, cues, parameters.cue_weight, pieces, parameters.semantic_weight)
     matrix = space.vectorise([r.text for r in reports])
     note(f"vectorised {len(reports)} reports into {matrix.shape[1]:,} features "
          f"({pieces.dimensions} of them multilingual meaning)")
@@ -229,14 +231,18 @@ def fit(
         taxonomy_version=taxonomy.version,
         categories=categories,
         flags=flags,
-        features=features,
+        blocks=blocks,
         cues=cues,
         cue_weight=parameters.cue_weight,
         pieces=pieces,
         semantic_weight=parameters.semantic_weight,
-        primary=primary,
+        primary_weights=np.ascontiguousarray(primary.coef_.T, dtype=np.float32),
+        primary_bias=primary.intercept_.astype(np.float32),
         primary_temperature=temperature,
-        flag_models=flag_models,
+        flag_weights=np.ascontiguousarray(
+            np.vstack([flag_models[f].coef_ for f in flags]).T if flags else np.zeros((matrix.shape[1], 0)),
+            dtype=np.float32),
+        flag_bias=np.array([flag_models[f].intercept_[0] for f in flags], dtype=np.float32),
         flag_calibration=calibration,
         thresholds=thresholds,
         language=language,

@@ -14,9 +14,10 @@ from scipy import sparse
 
 from triage.language import normalise
 from triage.model import Classifier, FeatureSpace
+from triage.ngrams import NgramBlock
 from triage.taxonomy import TaxonomyError, load_taxonomy
 from triage.train import (
-    TrainingParameters, corpus_dir, fit, is_held_out, model_version, read_corpus, split, train)
+    TrainingParameters, build_features, corpus_dir, fit, is_held_out, model_version, read_corpus, split, train)
 
 REPO = Path(__file__).resolve().parents[2]
 TAXONOMY_FILE = REPO / "triage" / "taxonomy.json"
@@ -162,15 +163,35 @@ def test_the_reporters_hint_is_only_a_weak_prior(classifier, taxonomy):
     assert flips > 0, "the hint never changed anything"
 
 
-def test_the_fast_feature_path_equals_the_fitted_vectorisers(classifier):
-    artefact = classifier.artefact
-    texts = ["A bribe? Yes, 500 dollars.", "村长收了红包", "رشوة في الجمارك", ""]
+def test_the_run_time_features_equal_scikit_learns(classifier, training_sample):
+    """The worker's own n-gram analysers and TF-IDF arithmetic give exactly what scikit-learn's
+    fitted vectorisers give, on real reports in every language and on edge cases."""
+    texts = [r.text for r in training_sample[:300]]
+    texts += ["A bribe? Yes, 500 dollars.", "村长收了红包", "رشوة في الجمارك", "", "a", "  x  y\t\nz  ", "é"]
     folded = [normalise(t) for t in texts]
-    ours = FeatureSpace.of(artefact).vectorise(texts)
+    fitted = build_features(TrainingParameters()).fit(folded)
+    artefact = classifier.artefact
+    blocks = tuple(NgramBlock.from_vectoriser(v) for _, v in fitted.transformer_list)
+    for block, (_, vectoriser) in zip(blocks, fitted.transformer_list):
+        analyse = vectoriser.build_analyzer()
+        for text in folded:
+            assert sorted(block.analyse(text)) == sorted(analyse(text)), text
+    space = FeatureSpace(blocks, artefact.cues, artefact.cue_weight, artefact.pieces, artefact.semantic_weight)
     cue_block = np.vstack([artefact.cues.counts(t) * artefact.cue_weight for t in folded])
     meaning = artefact.pieces.vectors(texts) * artefact.semantic_weight
-    reference = sparse.hstack([artefact.features.transform(folded), cue_block, meaning]).toarray()
-    np.testing.assert_allclose(ours.toarray(), reference, rtol=1e-5, atol=1e-6)
+    reference = sparse.hstack([fitted.transform(folded), cue_block, meaning]).toarray()
+    np.testing.assert_allclose(space.vectorise(texts).toarray(), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_loading_the_model_and_classifying_never_imports_scikit_learn(classifier):
+    """scikit-learn costs a worker about 65 MB; it is a training dependency only."""
+    code = ("import sys; from triage.model import Classifier; "
+            "Classifier.load().classify('The clerk wants 50 dollars.'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 # --- command line ---------------------------------------------------------------------------
