@@ -15,7 +15,6 @@ import os
 import re
 import sys
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,7 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from triage.language import LanguageIdentifier, normalise
-from triage.ngrams import NgramBlock
+from triage.ngrams import NgramBlock, TermCounter
 from triage.semantic import PieceVectors
 from triage.taxonomy import Taxonomy, load_taxonomy
 
@@ -168,7 +167,7 @@ class FeatureSpace:
         self._blocks = []
         offset = 0
         for block in blocks:
-            self._blocks.append((block.analyse, block.vocabulary, block.idf, offset))
+            self._blocks.append((TermCounter(block), block.vocabulary, block.idf, offset))
             offset += block.size
         self._cues, self._cue_weight, self._cue_offset = cues, cue_weight, offset
         self._pieces, self._semantic_weight = pieces, semantic_weight
@@ -197,12 +196,8 @@ class FeatureSpace:
         meaning = self._pieces.vectors(texts) * np.float32(self._semantic_weight)
         meaning_columns = np.arange(self._semantic_offset, self.size)
         for row, text in enumerate(normalise(t) for t in texts):
-            for analyse, vocabulary, idf, offset in self._blocks:
-                counts: dict[int, int] = {}
-                for term, count in Counter(analyse(text)).items():  # counted in C, looked up once each
-                    j = vocabulary.get(term)
-                    if j is not None:
-                        counts[j] = count
+            for count_terms, _, idf, offset in self._blocks:
+                counts = count_terms(text)
                 if not counts:
                     continue
                 columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

@@ -10,6 +10,7 @@ checks both against scikit-learn's own output on the corpus.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,3 +85,34 @@ class NgramBlock:
         idf = getattr(vectoriser, "idf_", None)
         weights = np.ones(len(vectoriser.vocabulary_), dtype=np.float32) if idf is None else idf.astype(np.float32)
         return cls(vectoriser.analyzer, tuple(vectoriser.ngram_range), dict(vectoriser.vocabulary_), weights)
+
+
+class TermCounter:
+    """Counts how often each of a block's vocabulary columns occurs in a text.
+
+    Character n-grams never cross a word, so a word's columns are the same wherever it occurs:
+    they are looked up once and remembered for the first `cache_words` distinct words (reports
+    repeat most of their words), which halves the cost of the character block.
+    """
+
+    def __init__(self, block: NgramBlock, cache_words: int = 20_000) -> None:
+        self._block = block
+        self._cache: dict[str, tuple[int, ...]] | None = {} if block.analyser == "char_wb" else None
+        self._cache_words = cache_words
+
+    def __call__(self, text: str) -> dict[int, int]:
+        vocabulary = self._block.vocabulary
+        if self._cache is None:
+            counted = Counter(map(vocabulary.get, self._block.analyse(text)))
+            counted.pop(None, None)
+            return counted  # type: ignore[return-value]
+        low, high = self._block.ngram_range
+        columns: list[int] = []
+        for word in _WHITE_SPACES.sub(" ", text).split():
+            known = self._cache.get(word)
+            if known is None:
+                known = tuple(j for j in map(vocabulary.get, char_wb_ngrams(word, low, high)) if j is not None)
+                if len(self._cache) < self._cache_words:
+                    self._cache[word] = known
+            columns.extend(known)
+        return Counter(columns)
