@@ -127,13 +127,18 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return number
 
 
+def sqlalchemy_url(database_url: str) -> str:
+    """A plain `postgresql://` URL means psycopg 3 (SQLAlchemy would otherwise pick psycopg2)."""
+    if database_url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return database_url
+
+
 def load_settings(environ: Mapping[str, str], instance_path: Path) -> Settings:
     """Build the settings from environment variables, with safe defaults."""
     instance_path = Path(environ.get("PROBITY_INSTANCE", instance_path)).resolve()
     instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'probity.sqlite3'}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = sqlalchemy_url(environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'probity.sqlite3'}")
     fast_kdf = _flag(environ, "PROBITY_INSECURE_FAST_KDF", False)
     settings = Settings(
         instance_path=instance_path,

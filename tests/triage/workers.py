@@ -23,6 +23,8 @@ from typing import Any
 import psutil
 import redis
 
+from core.config import sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -211,7 +213,7 @@ class TriageInstance:
         self.folder = folder
         self.instance_path = folder / "instance"
         self.instance_path.mkdir(parents=True, exist_ok=True)
-        self.database_url = database_url or f"sqlite:///{folder / 'probity.sqlite3'}"
+        self.database_url = sqlalchemy_url(database_url or f"sqlite:///{folder / 'probity.sqlite3'}")
         self.private_redis = None if redis_url else PrivateRedis(folder / "redis")
         self.redis_url = redis_url or self.private_redis.url  # type: ignore[union-attr]
         self.env = worker_env(self.database_url, self.redis_url, self.instance_path)
