@@ -155,7 +155,7 @@ class CueMatcher:
 
 _WORD_START = re.compile(r"(?<!\w)\w")
 _SPACELESS_SCRIPTS = {"Arab": re.compile("[\u0600-\u06ff]"), "Hani": re.compile("[\u3400-\u9fff]")}
-_SPACELESS = re.compile("[\u0600-\u06ff\u3400-\u9fff]")
+_SPACELESS = re.compile("|".join(letters.pattern for letters in _SPACELESS_SCRIPTS.values()))
 
 
 class FeatureSpace:
